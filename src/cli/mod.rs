@@ -1,0 +1,93 @@
+//! Command-line interface. Exit codes: 0 ok, 1 failed assertion, 2 query
+//! error, 3 input/IO error, 64 bad usage.
+
+mod query;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use kqlog::Error;
+use kqlog::output::Format;
+
+#[derive(Parser, Debug)]
+#[command(name = "kqlog", version, about = "Query collected container logs offline with KQL")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a KQL query and print its result.
+    Query(QueryArgs),
+    /// Show how a query parses and the DataFusion plan it becomes.
+    Explain(QueryArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct QueryArgs {
+    /// Workspace folder of Parquet tables (default: $KQLOG_WORKSPACE, else ./kqlog-data).
+    #[arg(short, long, value_name = "DIR")]
+    pub workspace: Option<PathBuf>,
+    /// Output format: table, csv, json, ndjson, markdown (default: table on a terminal, csv otherwise).
+    #[arg(long, value_parser = parse_format)]
+    pub format: Option<Format>,
+    /// Write the result to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Pin now() and ago() to this datetime, for reproducible runs.
+    #[arg(long, value_name = "DATETIME")]
+    pub now: Option<String>,
+    /// Read the query from a .kql file.
+    #[arg(short, long, value_name = "FILE.kql", conflicts_with = "query")]
+    pub file: Option<PathBuf>,
+    /// Value of a `declare query_parameters` name: NAME=VALUE (a KQL literal).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// The query text, or `-` to read it from standard input.
+    pub query: Option<String>,
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    Format::parse(s).ok_or_else(|| format!("unknown format `{s}` (use table, csv, json, ndjson or markdown)"))
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                _ => 64,
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Query(a) => query::run(&a, false),
+        Command::Explain(a) => query::run(&a, true),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err((err, source)) => {
+            eprintln!("{}", err.render(&source, "query"));
+            ExitCode::from(err.exit_code())
+        }
+    }
+}
+
+/// The default output format: a table for a person, CSV for a pipe.
+pub fn default_format(to_file: bool) -> Format {
+    if !to_file && std::io::stdout().is_terminal() { Format::Table } else { Format::Csv }
+}
+
+pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io(format!("cannot start the runtime: {e}")))
+}

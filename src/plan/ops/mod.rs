@@ -1,0 +1,107 @@
+//! Tabular operators: one function per operator, each lowering onto
+//! `LogicalPlanBuilder`. The match below names every operator, so a new
+//! AST variant is a compile error until it is planned.
+
+mod join;
+mod misc;
+mod project;
+mod sort;
+mod summarize;
+mod union;
+
+use std::collections::HashSet;
+
+use datafusion::common::Column;
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::logical_expr::utils::find_window_exprs;
+use datafusion::logical_expr::{Expr, LogicalPlanBuilder, SortExpr};
+
+use crate::diag::{Diagnostic, codes};
+use crate::plan::expr::Cx;
+use crate::plan::typing::require_bool;
+use crate::plan::{PResult, Pipe, Planner, df_err};
+use crate::syntax::ast::{Operator, OperatorKind};
+use crate::syntax::span::Span;
+
+impl Planner<'_> {
+    pub fn operator(&mut self, pipe: Pipe, op: &Operator) -> PResult<Pipe> {
+        let span = op.span;
+        match &op.kind {
+            OperatorKind::Where { predicate } => self.where_op(pipe, predicate, span),
+            OperatorKind::Project { columns } => self.project(pipe, columns, span),
+            OperatorKind::ProjectAway { columns } => self.project_away(pipe, columns, span),
+            OperatorKind::ProjectKeep { columns } => self.project_keep(pipe, columns, span),
+            OperatorKind::ProjectRename { renames } => self.project_rename(pipe, renames, span),
+            OperatorKind::ProjectReorder { columns } => self.project_reorder(pipe, columns, span),
+            OperatorKind::Extend { columns } => self.extend(pipe, columns, span),
+            OperatorKind::Summarize { hints: _, aggregates, by } => self.summarize(pipe, aggregates, by, span),
+            OperatorKind::Count => self.count(pipe, span),
+            OperatorKind::Take { count } => self.take(pipe, count, span),
+            OperatorKind::Top { count, keys } => self.top(pipe, count, keys, span),
+            OperatorKind::Sort { hints: _, keys } => self.sort(pipe, keys, span),
+            OperatorKind::Distinct { columns } => self.distinct(pipe, columns, span),
+            OperatorKind::Union { options, tables } => self.union_op(pipe, options, tables, span),
+            OperatorKind::Join { kind, hints: _, right, on } => self.join(pipe, *kind, right, on, span),
+            OperatorKind::Lookup { kind, right, on } => self.lookup_op(pipe, *kind, right, on, span),
+            OperatorKind::As { name, hints: _ } => self.as_op(pipe, name),
+            OperatorKind::GetSchema => self.getschema(pipe, span),
+            OperatorKind::Serialize { columns } => self.serialize(pipe, columns, span),
+            OperatorKind::Render { chart, properties } => self.render(pipe, chart, properties),
+            OperatorKind::Unsupported { name } => Err(Diagnostic::new(
+                codes::UNSUPPORTED_OPERATOR,
+                format!("the operator `{name}` is not supported yet"),
+            )
+            .at(span)
+            .help("see grammar/SUPPORTED.md for the operators kqlog runs")),
+        }
+    }
+
+    fn where_op(&mut self, pipe: Pipe, predicate: &crate::syntax::ast::Expr, span: Span) -> PResult<Pipe> {
+        let schema = pipe.schema().clone();
+        let t = self.lower_expr(predicate, &Cx::new(&schema).predicate())?;
+        let e = require_bool(t, predicate.span, "the `where` condition")?;
+        let plan = LogicalPlanBuilder::from(pipe.plan).filter(e).and_then(|b| b.build()).map_err(|e| df_err(e, span))?;
+        Ok(Pipe { plan, ..pipe })
+    }
+}
+
+/// A column reference by output name.
+pub fn col(name: &str) -> Expr {
+    Expr::Column(Column::from_name(name))
+}
+
+/// Replaces each occurrence of `targets[i]` in `e` by `col(names[i])`.
+pub fn rebase(e: Expr, targets: &[Expr], names: &[String]) -> Expr {
+    e.transform_down(|node| {
+        if let Some(k) = targets.iter().position(|t| t == &node) {
+            return Ok(Transformed::yes(col(&names[k])));
+        }
+        Ok(Transformed::no(node))
+    })
+    .map(|t| t.data)
+    .unwrap_or_else(|e| Expr::Literal(datafusion::common::ScalarValue::Utf8(Some(e.to_string())), None))
+}
+
+/// Projects `exprs` (already aliased to their output names), first
+/// computing any window functions they contain.
+pub fn project_with_windows(pipe: Pipe, exprs: Vec<Expr>, span: Span) -> PResult<Pipe> {
+    let windows = find_window_exprs(exprs.iter());
+    let mut builder = LogicalPlanBuilder::from(pipe.plan);
+    let exprs = if windows.is_empty() {
+        exprs
+    } else {
+        let names: Vec<String> = (0..windows.len()).map(|i| format!("__kql_win{i}")).collect();
+        let aliased: Vec<Expr> = windows.iter().zip(&names).map(|(w, n)| w.clone().alias(n.clone())).collect();
+        builder = builder.window(aliased).map_err(|e| df_err(e, span))?;
+        exprs.into_iter().map(|e| rebase(e, &windows, &names)).collect()
+    };
+    let out_names: HashSet<String> = exprs.iter().map(|e| e.schema_name().to_string()).collect();
+    let plan = builder.project(exprs).and_then(|b| b.build()).map_err(|e| df_err(e, span))?;
+    // Keep the row order for later window functions while its columns survive.
+    let order = pipe.order.filter(|keys| sort_columns_exist(keys, &out_names));
+    Ok(Pipe { plan, name: pipe.name, order, render: pipe.render })
+}
+
+fn sort_columns_exist(keys: &[SortExpr], names: &HashSet<String>) -> bool {
+    keys.iter().all(|k| k.expr.column_refs().iter().all(|c| names.contains(&c.name)))
+}
