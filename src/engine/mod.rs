@@ -108,9 +108,31 @@ pub async fn plan_on(ctx: &SessionContext, text: &str, opts: &QueryOptions) -> R
         Some(n) => n,
         None => opts.now.unwrap_or_else(wall_clock),
     };
-    let options = PlanOptions { now, parameters: opts.parameters.clone() };
+    let options = PlanOptions { now, parameters: opts.parameters.clone(), evaluator: evaluator(ctx) };
     let planned = crate::plan::plan(&query, &catalog, &options).map_err(Error::query)?;
     Ok((query, planned))
+}
+
+/// Runs constant sub-queries during planning. It needs a multi-threaded
+/// Tokio runtime (to block inside it); elsewhere such values stay
+/// unfolded and a constant-only context reports that it needs a constant.
+fn evaluator(ctx: &SessionContext) -> Option<crate::plan::Evaluator> {
+    let handle = tokio::runtime::Handle::try_current().ok()?;
+    if handle.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread {
+        return None;
+    }
+    let ctx = ctx.clone();
+    Some(Arc::new(move |plan| {
+        let ctx = ctx.clone();
+        let handle = handle.clone();
+        tokio::task::block_in_place(move || {
+            handle.block_on(async move {
+                let batches = DataFrame::new(ctx.state(), plan).collect().await.ok()?;
+                let b = batches.into_iter().find(|b| b.num_rows() > 0)?;
+                datafusion::common::ScalarValue::try_from_array(b.column(0), 0).ok()
+            })
+        })
+    }))
 }
 
 fn wall_clock() -> i64 {

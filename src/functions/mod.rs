@@ -171,7 +171,7 @@ impl Call<'_, '_> {
     /// A constant argument, folded to a value.
     pub fn const_arg(&self, p: &mut Planner, n: usize) -> PResult<(ScalarValue, KType)> {
         let t = self.arg(p, n)?;
-        let folded = crate::plan::fold::fold(&t.expr);
+        let folded = p.fold(&t.expr);
         match folded {
             Some(v) => Ok((v, t.ty)),
             None => Err(Diagnostic::new(

@@ -806,7 +806,12 @@ pub mod regex {
         for i in 0..args.rows {
             let re = cache.get(pats.text(i))?;
             let s = text.text(i);
-            let start = long_at(args, 2, i)?.unwrap_or(0).max(0) as usize;
+            let start = long_at(args, 2, i)?.unwrap_or(0);
+            if start < 0 {
+                out.push(None);
+                continue;
+            }
+            let start = start as usize;
             let occurrence = long_at(args, 4, i)?.unwrap_or(1);
             let byte_start = s.char_indices().nth(start).map_or(s.len(), |(b, _)| b);
             let hit = re.find_iter(&s[byte_start..]).nth((occurrence.max(1) - 1) as usize);

@@ -66,13 +66,24 @@ pub struct Planned {
     pub render: Option<RenderSpec>,
 }
 
+/// Evaluates a plan that yields one value (a `toscalar()` needed where a
+/// constant is required, such as `range` bounds). Provided by the engine.
+pub type Evaluator = std::sync::Arc<dyn Fn(LogicalPlan) -> Option<datafusion::common::ScalarValue> + Send + Sync>;
+
 /// Options that affect planning.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PlanOptions {
     /// `now()` in nanoseconds since the epoch, fixed for the whole query.
     pub now: i64,
     /// Values of `declare query_parameters` names, as KQL literal text.
     pub parameters: HashMap<String, String>,
+    pub evaluator: Option<Evaluator>,
+}
+
+impl std::fmt::Debug for PlanOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlanOptions").field("now", &self.now).field("parameters", &self.parameters).finish()
+    }
 }
 
 /// The state of a pipeline between operators.
@@ -261,6 +272,20 @@ impl<'a> Planner<'a> {
             ast::ExprKind::Call { name, .. } => self.is_tabular_call(&name.name),
             _ => false,
         }
+    }
+
+    /// Folds a constant expression to its value, running sub-queries
+    /// (`toscalar`) through the engine's evaluator when there is one.
+    pub fn fold(&self, e: &Expr) -> Option<datafusion::common::ScalarValue> {
+        if let Some(v) = fold::fold(e) {
+            return Some(v);
+        }
+        let eval = self.options.evaluator.as_ref()?;
+        let plan = datafusion::logical_expr::LogicalPlanBuilder::empty(true)
+            .project(vec![e.clone().alias("value")])
+            .and_then(|b| b.build())
+            .ok()?;
+        eval(plan)
     }
 
     /// A scalar expression with no input row (a `let` value, a parameter).

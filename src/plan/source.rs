@@ -14,7 +14,6 @@ use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, Operator, 
 use crate::diag::suggest::{did_you_mean, nearest};
 use crate::diag::{Diagnostic, codes};
 use crate::plan::expr::Cx;
-use crate::plan::fold::fold;
 use crate::plan::typing::{self, binary, cast};
 use crate::plan::{Binding, PResult, Pipe, Planner, df_err};
 use crate::syntax::ast::{self, Ident, Source, TypeName};
@@ -158,13 +157,13 @@ impl Planner<'_> {
             let (col, ty) = &columns[k % ncols];
             let kty = KType::from_type_name(*ty);
             let t = self.lower_expr(v, &Cx::new(&empty))?;
-            let Some(value) = fold(&t.expr) else {
+            let Some(value) = self.fold(&t.expr) else {
                 return Err(Diagnostic::new(codes::BAD_VALUE, "`datatable` values must be constants").at(v.span));
             };
             let value = coerce_cell(value, t.ty, kty).ok_or_else(|| {
                 Diagnostic::new(
                     codes::TYPE_MISMATCH,
-                    format!("a `{}` value in column `{}` of type `{}`", t.ty, col.name, kty),
+                    format!("this value is a `{}`, but column `{}` is a `{}`", t.ty, col.name, kty),
                 )
                 .at(v.span)
             })?;
@@ -227,10 +226,10 @@ impl Planner<'_> {
         let f = self.lower_expr(from, &cx)?;
         let t = self.lower_expr(to, &cx)?;
         let s = self.lower_expr(step, &cx)?;
-        let konst = |e: &Expr, sp: Span| {
-            fold(e).ok_or_else(|| Diagnostic::new(codes::BAD_VALUE, "`range` bounds must be constants").at(sp))
+        let konst = |p: &Self, e: &Expr, sp: Span| {
+            p.fold(e).ok_or_else(|| Diagnostic::new(codes::BAD_VALUE, "`range` bounds must be constants").at(sp))
         };
-        let (fv, tv, sv) = (konst(&f.expr, from.span)?, konst(&t.expr, to.span)?, konst(&s.expr, step.span)?);
+        let (fv, tv, sv) = (konst(self, &f.expr, from.span)?, konst(self, &t.expr, to.span)?, konst(self, &s.expr, step.span)?);
         let num = |v: &ScalarValue| -> Option<f64> {
             match v {
                 ScalarValue::Int64(Some(x)) => Some(*x as f64),

@@ -443,7 +443,7 @@ pub fn call_arg(i: In) -> PResult<Expr> {
         let sp = name.span.to(value.span);
         return Ok((rest, Expr::new(ExprKind::NamedArg { name, value: Box::new(value) }, sp)));
     }
-    if at_tabular_keyword(&i) && !at_keyword(&i, "print") {
+    if at_tabular_keyword(&i) {
         let (rest, t) = tabular_expr(i)?;
         let sp = t.span;
         return Ok((rest, Expr::new(ExprKind::Tabular(Box::new(t)), sp)));

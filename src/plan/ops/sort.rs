@@ -7,7 +7,6 @@ use datafusion::logical_expr::{LogicalPlanBuilder, SortExpr};
 
 use crate::diag::{Diagnostic, codes};
 use crate::plan::expr::Cx;
-use crate::plan::fold::fold;
 use crate::plan::{PResult, Pipe, Planner, df_err};
 use crate::syntax::ast::{self, NullsOrder, SortKey, SortOrder};
 use crate::syntax::span::Span;
@@ -45,7 +44,7 @@ impl Planner<'_> {
     /// A constant row count (`take 10`, `top 5 by …`).
     fn row_count(&mut self, count: &ast::Expr) -> PResult<usize> {
         let t = self.const_expr(count)?;
-        let v = fold(&t.expr);
+        let v = self.fold(&t.expr);
         let n = match v {
             Some(ScalarValue::Int64(Some(n))) => n,
             Some(ScalarValue::Int32(Some(n))) => n.into(),
