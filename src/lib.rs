@@ -12,6 +12,8 @@
 //! [`output`] (value formats). DataFusion users can run KQL on their own
 //! context with [`engine::KqlContext::kql`].
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
 pub mod diag;
 pub mod engine;
 pub mod error;

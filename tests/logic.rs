@@ -28,6 +28,8 @@
 //! Every query is also printed and re-parsed: the canonical text must
 //! read back to the same text (the round-trip check).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -80,7 +82,9 @@ fn parse_file(text: &str) -> Result<Vec<Record>, String> {
         } else if head == "query" || head == "query rowsort" {
             Kind::Query { rowsort: head.ends_with("rowsort") }
         } else {
-            return Err(format!("line {line}: expected `query`, `query rowsort`, `query error` or `table NAME`, found `{head}`"));
+            return Err(format!(
+                "line {line}: expected `query`, `query rowsort`, `query error` or `table NAME`, found `{head}`"
+            ));
         };
         i += 1;
         let mut query = String::new();
@@ -132,8 +136,12 @@ fn csv_of(result: &kqlog::QueryResult, rowsort: bool) -> String {
 fn round_trip(query: &str) -> Result<(), String> {
     let Ok(ast) = kqlog::syntax::parse(query) else { return Ok(()) };
     let printed = ast.to_string();
-    let again = kqlog::syntax::parse(&printed)
-        .map_err(|e| format!("the canonical text does not parse:\n{printed}\n{}", kqlog::diag::render(&e.to_diagnostic(&printed), &printed, "printed")))?;
+    let again = kqlog::syntax::parse(&printed).map_err(|e| {
+        format!(
+            "the canonical text does not parse:\n{printed}\n{}",
+            kqlog::diag::render(&e.to_diagnostic(&printed), &printed, "printed")
+        )
+    })?;
     let printed_again = again.to_string();
     if printed != printed_again {
         return Err(format!("canonical text is not stable:\n{printed}\nvs\n{printed_again}"));
@@ -157,8 +165,12 @@ async fn run_file(path: &Path, complete: bool) -> Result<usize, Vec<String>> {
         let result = engine.query(&r.query, &opts).await;
         let actual = match (&r.kind, result) {
             (Kind::Table(name), Ok(res)) => {
-                let table = MemTable::try_new(res.schema.clone(), vec![res.batches.clone()]).map_err(|e| vec![e.to_string()])?;
-                engine.context().register_table(datafusion::common::TableReference::bare(name.as_str()), Arc::new(table)).map_err(|e| vec![e.to_string()])?;
+                let table = MemTable::try_new(res.schema.clone(), vec![res.batches.clone()])
+                    .map_err(|e| vec![e.to_string()])?;
+                engine
+                    .context()
+                    .register_table(datafusion::common::TableReference::bare(name.as_str()), Arc::new(table))
+                    .map_err(|e| vec![e.to_string()])?;
                 continue;
             }
             (Kind::Table(_), Err(e)) => {
@@ -177,14 +189,15 @@ async fn run_file(path: &Path, complete: bool) -> Result<usize, Vec<String>> {
                 replacements.push((range, actual));
                 continue;
             }
-            let mut msg = format!("{at}: mismatch\n--- query\n{}\n--- expected\n{expected}--- actual\n{actual}", r.query);
+            let mut msg =
+                format!("{at}: mismatch\n--- query\n{}\n--- expected\n{expected}--- actual\n{actual}", r.query);
             let _ = writeln!(msg);
             failures.push(msg);
         }
     }
     if complete && !replacements.is_empty() {
         let mut out = text.clone();
-        replacements.sort_by(|a, b| b.0.0.cmp(&a.0.0));
+        replacements.sort_by_key(|r| std::cmp::Reverse(r.0.0));
         for ((s, e), body) in replacements {
             out.replace_range(s..e, &body);
         }

@@ -11,10 +11,14 @@ use super::{QueryArgs, default_format, runtime};
 /// Reads the query text from the argument, a file, or standard input.
 pub fn query_text(a: &QueryArgs) -> Result<String, Error> {
     match (&a.file, a.query.as_deref()) {
-        (Some(f), _) => std::fs::read_to_string(f).map_err(|e| Error::io(format!("cannot read `{}`: {e}", f.display()))),
+        (Some(f), _) => {
+            std::fs::read_to_string(f).map_err(|e| Error::io(format!("cannot read `{}`: {e}", f.display())))
+        }
         (None, Some("-")) => {
             let mut s = String::new();
-            std::io::stdin().read_to_string(&mut s).map_err(|e| Error::io(format!("cannot read standard input: {e}")))?;
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .map_err(|e| Error::io(format!("cannot read standard input: {e}")))?;
             Ok(s)
         }
         (None, Some(q)) => Ok(q.to_string()),
@@ -24,10 +28,9 @@ pub fn query_text(a: &QueryArgs) -> Result<String, Error> {
 
 pub fn options(a: &QueryArgs) -> Result<QueryOptions, Error> {
     let now = match &a.now {
-        Some(t) => Some(
-            kqlog::types::time::parse_datetime(t)
-                .ok_or_else(|| Error::Usage(format!("--now: `{t}` is not a datetime (use ISO 8601, e.g. 2026-11-03T12:00:00Z)")))?,
-        ),
+        Some(t) => Some(kqlog::types::time::parse_datetime(t).ok_or_else(|| {
+            Error::Usage(format!("--now: `{t}` is not a datetime (use ISO 8601, e.g. 2026-11-03T12:00:00Z)"))
+        })?),
         None => None,
     };
     let mut parameters = HashMap::new();

@@ -16,16 +16,38 @@ pub struct Diagnostic {
     pub message: String,
     /// Where; `None` when the problem has no single place (e.g. at run time).
     pub span: Option<Span>,
+    /// Label, notes and help; boxed to keep `Result<_, Diagnostic>` small.
+    detail: Option<Box<Detail>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Detail {
     /// A short text under the caret.
-    pub label: Option<String>,
+    label: Option<String>,
     /// Secondary places ("`(` opened here").
-    pub notes: Vec<(Span, String)>,
-    pub help: Option<String>,
+    notes: Vec<(Span, String)>,
+    help: Option<String>,
 }
 
 impl Diagnostic {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Diagnostic { code, message: message.into(), span: None, label: None, notes: Vec::new(), help: None }
+        Diagnostic { code, message: message.into(), span: None, detail: None }
+    }
+
+    fn detail_mut(&mut self) -> &mut Detail {
+        self.detail.get_or_insert_with(Box::default)
+    }
+
+    pub fn label_text(&self) -> Option<&str> {
+        self.detail.as_ref().and_then(|d| d.label.as_deref())
+    }
+
+    pub fn help_text(&self) -> Option<&str> {
+        self.detail.as_ref().and_then(|d| d.help.as_deref())
+    }
+
+    pub fn notes(&self) -> &[(Span, String)] {
+        self.detail.as_ref().map_or(&[], |d| d.notes.as_slice())
     }
 
     pub fn at(mut self, span: Span) -> Self {
@@ -34,24 +56,24 @@ impl Diagnostic {
     }
 
     pub fn label(mut self, label: impl Into<String>) -> Self {
-        self.label = Some(label.into());
+        self.detail_mut().label = Some(label.into());
         self
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+        self.detail_mut().help = Some(help.into());
         self
     }
 
     pub fn maybe_help(mut self, help: Option<String>) -> Self {
         if help.is_some() {
-            self.help = help;
+            self.detail_mut().help = help;
         }
         self
     }
 
     pub fn note(mut self, span: Span, text: impl Into<String>) -> Self {
-        self.notes.push((span, text.into()));
+        self.detail_mut().notes.push((span, text.into()));
         self
     }
 

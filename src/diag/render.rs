@@ -13,13 +13,13 @@ pub fn render(d: &Diagnostic, source: &str, origin: &str) -> String {
     if let Some(span) = d.span {
         let (line, col) = line_col(source, span.start);
         let _ = writeln!(out, " --> {origin}:{line}:{col}");
-        snippet(&mut out, source, span.start, span.end, d.label.as_deref());
+        snippet(&mut out, source, span.start, span.end, d.label_text());
     }
-    for (span, text) in &d.notes {
+    for (span, text) in d.notes() {
         let (line, col) = line_col(source, span.start);
         let _ = writeln!(out, "  = note: {text} ({origin}:{line}:{col})");
     }
-    if let Some(h) = &d.help {
+    if let Some(h) = d.help_text() {
         let _ = writeln!(out, "  = help: {h}");
     }
     out.trim_end().to_string()

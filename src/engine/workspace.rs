@@ -57,7 +57,8 @@ pub struct TableEntry {
 
 /// Lists a workspace's tables, sorted by name.
 pub fn tables(dir: &Path) -> Result<Vec<TableEntry>> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(format!("cannot read workspace `{}`: {e}", dir.display())))?;
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| Error::io(format!("cannot read workspace `{}`: {e}", dir.display())))?;
     let mut out: Vec<TableEntry> = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| Error::io(format!("cannot read workspace `{}`: {e}", dir.display())))?;
@@ -98,17 +99,18 @@ fn has_parquet(dir: &Path) -> bool {
 /// Registers every table of `dir` on `ctx`.
 pub async fn register(ctx: &SessionContext, dir: &Path) -> Result<()> {
     for t in tables(dir)? {
-        let mut url = t.path.canonicalize().map_err(|e| Error::io(format!("{}: {e}", t.path.display())))?.display().to_string();
+        let mut url =
+            t.path.canonicalize().map_err(|e| Error::io(format!("{}: {e}", t.path.display())))?.display().to_string();
         if t.is_dir && !url.ends_with('/') {
             url.push('/');
         }
         let table_url = ListingTableUrl::parse(&url).map_err(|e| Error::io(format!("{url}: {e}")))?;
-        let options = ListingOptions::new(std::sync::Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+        let options =
+            ListingOptions::new(std::sync::Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
         let state = ctx.state();
-        let schema = options
-            .infer_schema(&state, &table_url)
-            .await
-            .map_err(|e| Error::io(format!("cannot read the Parquet schema of `{}`: {}", t.name, e.strip_backtrace())))?;
+        let schema = options.infer_schema(&state, &table_url).await.map_err(|e| {
+            Error::io(format!("cannot read the Parquet schema of `{}`: {}", t.name, e.strip_backtrace()))
+        })?;
         let config = ListingTableConfig::new(table_url).with_listing_options(options).with_schema(schema);
         let table = ListingTable::try_new(config).map_err(|e| Error::io(format!("table `{}`: {e}", t.name)))?;
         ctx.register_table(datafusion::common::TableReference::bare(t.name.as_str()), std::sync::Arc::new(table))

@@ -130,7 +130,10 @@ fn avg(p: &mut Planner, c: &Call, conditional: bool) -> PResult<Typed> {
     };
     let a = with_filter(agg::avg(x), filter);
     // Over no rows the average is null; over only nulls it is NaN.
-    let e = case_when(vec![(count_rows(None).eq(lit(0i64)), typing::null_of(KType::Real))], Some(coalesce(vec![a, lit(f64::NAN)])));
+    let e = case_when(
+        vec![(count_rows(None).eq(lit(0i64)), typing::null_of(KType::Real))],
+        Some(coalesce(vec![a, lit(f64::NAN)])),
+    );
     Ok(match ty {
         KType::TimeSpan | KType::DateTime => Typed::new(typing::cast(typing::cast(e, KType::Long), ty), ty),
         _ => Typed::new(e, KType::Real),
@@ -200,7 +203,8 @@ fn take_any(p: &mut Planner, c: &Call, conditional: bool) -> PResult<Typed> {
     let e = agg::first_value(v.expr, vec![]);
     let e = match e {
         Expr::AggregateFunction(mut af) => {
-            af.params.null_treatment = Some(datafusion::logical_expr::sqlparser::ast::NullTreatment::IgnoreNulls.into());
+            af.params.null_treatment =
+                Some(datafusion::logical_expr::sqlparser::ast::NullTreatment::IgnoreNulls.into());
             Expr::AggregateFunction(af)
         }
         other => other,

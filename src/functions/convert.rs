@@ -62,14 +62,18 @@ pub fn value_at(a: &dyn Array, i: usize) -> Result<Value<'_>> {
             let v = match unit {
                 TimeUnit::Nanosecond => a.as_primitive::<TimestampNanosecondType>().value(i),
                 TimeUnit::Microsecond => a.as_primitive::<TimestampMicrosecondType>().value(i).saturating_mul(1_000),
-                TimeUnit::Millisecond => a.as_primitive::<TimestampMillisecondType>().value(i).saturating_mul(1_000_000),
+                TimeUnit::Millisecond => {
+                    a.as_primitive::<TimestampMillisecondType>().value(i).saturating_mul(1_000_000)
+                }
                 TimeUnit::Second => a.as_primitive::<TimestampSecondType>().value(i).saturating_mul(1_000_000_000),
             };
             Value::DateTime(v)
         }
         DataType::Date32 => Value::DateTime(i64::from(a.as_primitive::<Date32Type>().value(i)) * time::NANOS_PER_DAY),
         DataType::Date64 => Value::DateTime(a.as_primitive::<Date64Type>().value(i).saturating_mul(1_000_000)),
-        DataType::Duration(TimeUnit::Nanosecond) => Value::TimeSpan(a.as_primitive::<DurationNanosecondType>().value(i)),
+        DataType::Duration(TimeUnit::Nanosecond) => {
+            Value::TimeSpan(a.as_primitive::<DurationNanosecondType>().value(i))
+        }
         other => return exec_err!("kqlog cannot read values of type {other}"),
     })
 }
@@ -142,7 +146,11 @@ pub fn parse_real(s: &str) -> Option<f64> {
 }
 
 fn real_to_long(x: f64) -> Option<i64> {
-    if x.is_finite() && x >= -9.223_372_036_854_776e18 && x < 9.223_372_036_854_776e18 { Some(x.trunc() as i64) } else { None }
+    if x.is_finite() && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&x) {
+        Some(x.trunc() as i64)
+    } else {
+        None
+    }
 }
 
 pub fn to_long(v: Value) -> Option<i64> {
@@ -420,6 +428,22 @@ pub fn convert(t: Typed, to: KType) -> Typed {
     Typed::new(expr, to)
 }
 
+pub fn register(r: &mut crate::functions::Registry) {
+    fn to(p: &mut crate::plan::Planner, c: &crate::functions::Call, ty: KType) -> crate::plan::PResult<Typed> {
+        let v = c.arg(p, 0)?;
+        Ok(crate::plan::typing::convert_to(v, ty))
+    }
+    r.scalar(&["tostring"], 1, 1, |p, c| to(p, c, KType::String));
+    r.scalar(&["toint"], 1, 1, |p, c| to(p, c, KType::Int));
+    r.scalar(&["tolong"], 1, 1, |p, c| to(p, c, KType::Long));
+    r.scalar(&["todouble", "toreal"], 1, 1, |p, c| to(p, c, KType::Real));
+    r.scalar(&["tobool", "toboolean"], 1, 1, |p, c| to(p, c, KType::Bool));
+    r.scalar(&["todatetime"], 1, 1, |p, c| to(p, c, KType::DateTime));
+    r.scalar(&["totimespan", "totime"], 1, 1, |p, c| to(p, c, KType::TimeSpan));
+    r.scalar(&["toguid"], 1, 1, |p, c| to(p, c, KType::Guid));
+    r.scalar(&["todecimal"], 1, 1, |p, c| to(p, c, KType::Decimal));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -452,20 +476,4 @@ mod tests {
         assert_eq!(parse_json_text("not json").as_deref(), Some("\"not json\""));
         assert_eq!(parse_json_text(""), None);
     }
-}
-
-pub fn register(r: &mut crate::functions::Registry) {
-    fn to(p: &mut crate::plan::Planner, c: &crate::functions::Call, ty: KType) -> crate::plan::PResult<Typed> {
-        let v = c.arg(p, 0)?;
-        Ok(crate::plan::typing::convert_to(v, ty))
-    }
-    r.scalar(&["tostring"], 1, 1, |p, c| to(p, c, KType::String));
-    r.scalar(&["toint"], 1, 1, |p, c| to(p, c, KType::Int));
-    r.scalar(&["tolong"], 1, 1, |p, c| to(p, c, KType::Long));
-    r.scalar(&["todouble", "toreal"], 1, 1, |p, c| to(p, c, KType::Real));
-    r.scalar(&["tobool", "toboolean"], 1, 1, |p, c| to(p, c, KType::Bool));
-    r.scalar(&["todatetime"], 1, 1, |p, c| to(p, c, KType::DateTime));
-    r.scalar(&["totimespan", "totime"], 1, 1, |p, c| to(p, c, KType::TimeSpan));
-    r.scalar(&["toguid"], 1, 1, |p, c| to(p, c, KType::Guid));
-    r.scalar(&["todecimal"], 1, 1, |p, c| to(p, c, KType::Decimal));
 }

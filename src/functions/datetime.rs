@@ -110,7 +110,11 @@ fn bin_lower(v: Typed, size: Typed, at: Option<Typed>, c: &Call) -> PResult<Type
                     }
                     None => (x, None),
                 };
-                let r = binary(binary(binary(x.clone(), Operator::Modulo, s.clone()), Operator::Plus, s.clone()), Operator::Modulo, s);
+                let r = binary(
+                    binary(binary(x.clone(), Operator::Modulo, s.clone()), Operator::Plus, s.clone()),
+                    Operator::Modulo,
+                    s,
+                );
                 let floored = binary(x, Operator::Minus, r);
                 let e = match o {
                     Some(o) => binary(floored, Operator::Plus, o),
@@ -240,7 +244,9 @@ fn period_start(ns: i64, p: Period, offset: i64) -> Option<i64> {
             let first = NaiveDate::from_ymd_opt(day.year(), day.month(), 1)?;
             add_months(first, offset)?
         }
-        Period::StartYear | Period::EndYear => NaiveDate::from_ymd_opt(day.year().checked_add(i32::try_from(offset).ok()?)?, 1, 1)?,
+        Period::StartYear | Period::EndYear => {
+            NaiveDate::from_ymd_opt(day.year().checked_add(i32::try_from(offset).ok()?)?, 1, 1)?
+        }
     };
     from_naive(start.and_hms_opt(0, 0, 0)?)
 }
@@ -348,8 +354,19 @@ fn part(ns: i64, part: &str) -> Option<i64> {
 }
 
 const PARTS: &[&str] = &[
-    "year", "quarter", "month", "week_of_year", "week", "day", "dayofyear", "hour", "minute", "second", "millisecond",
-    "microsecond", "nanosecond",
+    "year",
+    "quarter",
+    "month",
+    "week_of_year",
+    "week",
+    "day",
+    "dayofyear",
+    "hour",
+    "minute",
+    "second",
+    "millisecond",
+    "microsecond",
+    "nanosecond",
 ];
 
 fn eval_part(args: &Args) -> Result<ArrayRef> {
@@ -375,8 +392,10 @@ fn check_part(p: &mut Planner, c: &Call, n: usize, allowed: &[&str]) -> PResult<
     if !allowed.contains(&name.as_str()) {
         return Err(Diagnostic::new(codes::BAD_VALUE, format!("unknown datetime part `{name}`"))
             .at(c.arg_span(n))
-            .maybe_help(crate::diag::suggest::did_you_mean(&crate::diag::suggest::nearest(&name, allowed.iter().copied())))
-        );
+            .maybe_help(crate::diag::suggest::did_you_mean(&crate::diag::suggest::nearest(
+                &name,
+                allowed.iter().copied(),
+            ))));
     }
     Ok(name)
 }
@@ -423,8 +442,19 @@ fn diff(part: &str, a: i64, b: i64) -> Option<i64> {
     })
 }
 
-const DIFF_PARTS: &[&str] =
-    &["year", "quarter", "month", "week", "day", "hour", "minute", "second", "millisecond", "microsecond", "nanosecond"];
+const DIFF_PARTS: &[&str] = &[
+    "year",
+    "quarter",
+    "month",
+    "week",
+    "day",
+    "hour",
+    "minute",
+    "second",
+    "millisecond",
+    "microsecond",
+    "nanosecond",
+];
 
 fn eval_diff(args: &Args) -> Result<ArrayRef> {
     let names = args.str(0)?;
@@ -561,15 +591,45 @@ pub fn format_datetime_with(ns: i64, fmt: &str) -> String {
                         2 => format!("{:02}", dt.year() % 100),
                         _ => format!("{:0width$}", dt.year(), width = n),
                     },
-                    'M' => if n == 1 { dt.month().to_string() } else { format!("{:02}", dt.month()) },
-                    'd' => if n == 1 { dt.day().to_string() } else { format!("{:02}", dt.day()) },
+                    'M' => {
+                        if n == 1 {
+                            dt.month().to_string()
+                        } else {
+                            format!("{:02}", dt.month())
+                        }
+                    }
+                    'd' => {
+                        if n == 1 {
+                            dt.day().to_string()
+                        } else {
+                            format!("{:02}", dt.day())
+                        }
+                    }
                     'h' => {
-                        let h = if dt.hour() % 12 == 0 { 12 } else { dt.hour() % 12 };
+                        let h = if dt.hour().is_multiple_of(12) { 12 } else { dt.hour() % 12 };
                         if n == 1 { h.to_string() } else { format!("{h:02}") }
                     }
-                    'H' => if n == 1 { dt.hour().to_string() } else { format!("{:02}", dt.hour()) },
-                    'm' => if n == 1 { dt.minute().to_string() } else { format!("{:02}", dt.minute()) },
-                    's' => if n == 1 { dt.second().to_string() } else { format!("{:02}", dt.second()) },
+                    'H' => {
+                        if n == 1 {
+                            dt.hour().to_string()
+                        } else {
+                            format!("{:02}", dt.hour())
+                        }
+                    }
+                    'm' => {
+                        if n == 1 {
+                            dt.minute().to_string()
+                        } else {
+                            format!("{:02}", dt.minute())
+                        }
+                    }
+                    's' => {
+                        if n == 1 {
+                            dt.second().to_string()
+                        } else {
+                            format!("{:02}", dt.second())
+                        }
+                    }
                     'f' => fraction(dt.nanosecond(), n, false),
                     'F' => fraction(dt.nanosecond(), n, true),
                     't' => {
@@ -683,7 +743,11 @@ fn eval_make_datetime(args: &Args) -> Result<ArrayRef> {
             b.append_null();
             continue;
         }
-        let (y, mo, d) = (parts[0] as i32, if args.len() > 1 { parts[1] as u32 } else { 1 }, if args.len() > 2 { parts[2] as u32 } else { 1 });
+        let (y, mo, d) = (
+            parts[0] as i32,
+            if args.len() > 1 { parts[1] as u32 } else { 1 },
+            if args.len() > 2 { parts[2] as u32 } else { 1 },
+        );
         let date = NaiveDate::from_ymd_opt(y, mo, d);
         let secs = parts[5];
         let value = date.and_then(|date| {

@@ -41,7 +41,7 @@ fn dyn_call(p: &mut Planner, c: &Call, f: &Arc<ScalarUDF>, ty: KType) -> PResult
 }
 
 fn pack(p: &mut Planner, c: &Call) -> PResult<Typed> {
-    if c.args.len() % 2 != 0 {
+    if !c.args.len().is_multiple_of(2) {
         return Err(c.error(format!("`{}()` takes key/value pairs", c.name.name)));
     }
     let mut args = Vec::new();
@@ -94,7 +94,9 @@ fn eval_path(args: &Args) -> Result<ArrayRef> {
     let mut texts: Vec<Option<crate::functions::udf::Strs>> = Vec::new();
     for k in &keys {
         texts.push(match k.data_type() {
-            DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 => Some(crate::functions::udf::Strs::of(k.as_ref())?),
+            DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 => {
+                Some(crate::functions::udf::Strs::of(k.as_ref())?)
+            }
             _ => None,
         });
     }

@@ -145,7 +145,7 @@ fn iff(p: &mut Planner, c: &Call) -> PResult<Typed> {
 }
 
 fn case(p: &mut Planner, c: &Call) -> PResult<Typed> {
-    if c.args.len() % 2 == 0 {
+    if c.args.len().is_multiple_of(2) {
         return Err(Diagnostic::new(
             codes::BAD_ARGUMENTS,
             "`case()` takes condition/value pairs followed by an else value",

@@ -214,7 +214,8 @@ impl Call<'_, '_> {
     }
 
     pub fn arity_error(&self) -> Diagnostic {
-        Diagnostic::new(codes::BAD_ARGUMENTS, format!("wrong number of arguments for `{}()`", self.name.name)).at(self.span)
+        Diagnostic::new(codes::BAD_ARGUMENTS, format!("wrong number of arguments for `{}()`", self.name.name))
+            .at(self.span)
     }
 
     pub fn type_error(&self, n: usize, got: KType, want: &str) -> Diagnostic {

@@ -260,8 +260,9 @@ fn eval_equals_ci(args: &Args, negated: bool) -> Result<ArrayRef> {
 }
 
 /// `a =~ b`
-pub static EQUALS_CI: LazyLock<Arc<ScalarUDF>> =
-    LazyLock::new(|| udf::make("kql_equals_ci", Returns::Fixed(DataType::Boolean), false, |a| eval_equals_ci(a, false)));
+pub static EQUALS_CI: LazyLock<Arc<ScalarUDF>> = LazyLock::new(|| {
+    udf::make("kql_equals_ci", Returns::Fixed(DataType::Boolean), false, |a| eval_equals_ci(a, false))
+});
 /// `a !~ b`
 pub static NOT_EQUALS_CI: LazyLock<Arc<ScalarUDF>> = LazyLock::new(|| {
     udf::make("kql_not_equals_ci", Returns::Fixed(DataType::Boolean), false, |a| eval_equals_ci(a, true))

@@ -588,7 +588,13 @@ pub mod regex {
                     _ => return Err(c.type_error(3, KType::Null, "`typeof(<type>)`")),
                 }
             }
-            Some(_) => return Err(Diagnostic::new(codes::BAD_ARGUMENTS, "the 4th argument of `extract()` is `typeof(<type>)`").at(c.arg_span(3))),
+            Some(_) => {
+                return Err(Diagnostic::new(
+                    codes::BAD_ARGUMENTS,
+                    "the 4th argument of `extract()` is `typeof(<type>)`",
+                )
+                .at(c.arg_span(3)));
+            }
             None => None,
         };
         let pattern = c.string_arg(p, 0)?;
@@ -672,7 +678,9 @@ pub mod regex {
                 }
             };
             let wanted: Option<Vec<usize>> = groups.as_ref().and_then(|g| {
-                serde_json::from_str::<Vec<i64>>(g.text(i)).ok().map(|v| v.into_iter().map(|x| x.max(0) as usize).collect())
+                serde_json::from_str::<Vec<i64>>(g.text(i))
+                    .ok()
+                    .map(|v| v.into_iter().map(|x| x.max(0) as usize).collect())
             });
             let capture_count = re.captures_len() - 1;
             let mut items = Vec::new();

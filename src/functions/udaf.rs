@@ -73,7 +73,13 @@ impl AggregateUDFImpl for Collect {
     }
     fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
         let limit = const_arg(&args, 1).map_or(1_048_576, |v| v.max(0.0) as usize);
-        Ok(Box::new(CollectAcc { kind: self.kind, limit, items: Vec::new(), seen: HashSet::new(), bag: serde_json::Map::new() }))
+        Ok(Box::new(CollectAcc {
+            kind: self.kind,
+            limit,
+            items: Vec::new(),
+            seen: HashSet::new(),
+            bag: serde_json::Map::new(),
+        }))
     }
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
         Ok(vec![Arc::new(Field::new(format!("{}_state", args.name), DataType::LargeUtf8, true))])
@@ -181,7 +187,11 @@ impl Accumulator for CollectAcc {
 }
 
 fn collect(kind: CollectKind, name: &'static str) -> Arc<AggregateUDF> {
-    Arc::new(AggregateUDF::new_from_impl(Collect { kind, name, signature: Signature::variadic_any(Volatility::Immutable) }))
+    Arc::new(AggregateUDF::new_from_impl(Collect {
+        kind,
+        name,
+        signature: Signature::variadic_any(Volatility::Immutable),
+    }))
 }
 
 pub static MAKE_LIST: LazyLock<Arc<AggregateUDF>> = LazyLock::new(|| collect(CollectKind::List, "kql_make_list"));
@@ -319,7 +329,10 @@ pub static ARG_MAX: LazyLock<Arc<AggregateUDF>> = LazyLock::new(|| {
     Arc::new(AggregateUDF::new_from_impl(ArgExtreme { max: true, signature: Signature::any(2, Volatility::Immutable) }))
 });
 pub static ARG_MIN: LazyLock<Arc<AggregateUDF>> = LazyLock::new(|| {
-    Arc::new(AggregateUDF::new_from_impl(ArgExtreme { max: false, signature: Signature::any(2, Volatility::Immutable) }))
+    Arc::new(AggregateUDF::new_from_impl(ArgExtreme {
+        max: false,
+        signature: Signature::any(2, Volatility::Immutable),
+    }))
 });
 
 /// `percentile(x, p)` and `percentilew(x, weight, p)` by nearest rank:
@@ -466,11 +479,9 @@ impl Accumulator for PercentileAcc {
             .iter()
             .map(|(v, w)| match v {
                 Num::I(x) => Json::Array(vec![Json::Bool(true), Json::from(*x), Json::from(*w)]),
-                Num::F(x) => Json::Array(vec![
-                    Json::Bool(false),
-                    Json::String(x.to_bits().to_string()),
-                    Json::from(*w),
-                ]),
+                Num::F(x) => {
+                    Json::Array(vec![Json::Bool(false), Json::String(x.to_bits().to_string()), Json::from(*w)])
+                }
             })
             .collect();
         Ok(vec![ScalarValue::LargeUtf8(Some(Json::Array(items).to_string()))])
@@ -503,8 +514,14 @@ impl Accumulator for PercentileAcc {
 }
 
 pub static PERCENTILE: LazyLock<Arc<AggregateUDF>> = LazyLock::new(|| {
-    Arc::new(AggregateUDF::new_from_impl(Percentile { weighted: false, signature: Signature::any(2, Volatility::Immutable) }))
+    Arc::new(AggregateUDF::new_from_impl(Percentile {
+        weighted: false,
+        signature: Signature::any(2, Volatility::Immutable),
+    }))
 });
 pub static PERCENTILEW: LazyLock<Arc<AggregateUDF>> = LazyLock::new(|| {
-    Arc::new(AggregateUDF::new_from_impl(Percentile { weighted: true, signature: Signature::any(3, Volatility::Immutable) }))
+    Arc::new(AggregateUDF::new_from_impl(Percentile {
+        weighted: true,
+        signature: Signature::any(3, Volatility::Immutable),
+    }))
 });

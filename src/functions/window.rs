@@ -6,10 +6,8 @@ use std::sync::Arc;
 
 use datafusion::common::ScalarValue;
 use datafusion::functions_window::expr_fn as w;
-use datafusion::logical_expr::{
-    Expr, WindowFrame, WindowFrameBound, WindowFrameUnits, WindowFunctionDefinition, lit,
-};
 use datafusion::logical_expr::expr::WindowFunction;
+use datafusion::logical_expr::{Expr, WindowFrame, WindowFrameBound, WindowFrameUnits, WindowFunctionDefinition, lit};
 
 use crate::functions::{Call, Registry};
 use crate::plan::typing::{self, binary};
@@ -53,7 +51,10 @@ fn shift(p: &mut Planner, c: &Call, forward: bool) -> PResult<Typed> {
     let default = if c.args.len() > 2 {
         let (d, _) = c.const_arg(p, 2)?;
         let target = v.ty.arrow();
-        Some(d.cast_to(&target).map_err(|e| c.error(format!("the default of `{}()` has the wrong type: {e}", c.name.name)))?)
+        Some(
+            d.cast_to(&target)
+                .map_err(|e| c.error(format!("the default of `{}()` has the wrong type: {e}", c.name.name)))?,
+        )
     } else {
         None
     };

@@ -6,11 +6,7 @@ use crate::engine::QueryResult;
 use crate::output::cell;
 
 pub fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
 }
 
 pub fn write(r: &QueryResult, out: &mut dyn Write) -> std::io::Result<()> {

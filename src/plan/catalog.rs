@@ -27,11 +27,21 @@ impl Catalog {
     }
 
     pub fn has_table(&self, name: &str) -> bool {
-        self.tables.contains_key(name)
+        self.get(name).is_some()
     }
 
+    /// The table named exactly `name`. DataFusion contexts with identifier
+    /// normalisation store `Traffic` as `traffic`, so a single match that
+    /// differs only in case is accepted too.
     pub fn get(&self, name: &str) -> Option<Arc<dyn TableProvider>> {
-        self.tables.get(name).cloned()
+        if let Some(t) = self.tables.get(name) {
+            return Some(Arc::clone(t));
+        }
+        let mut folded = self.tables.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name));
+        match (folded.next(), folded.next()) {
+            (Some((_, t)), None) => Some(Arc::clone(t)),
+            _ => None,
+        }
     }
 
     /// Table names in sorted order.

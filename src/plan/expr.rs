@@ -71,7 +71,9 @@ impl Planner<'_> {
         match &e.kind {
             ExprKind::Literal(l) => Ok(typing::literal(l)),
             ExprKind::Name(n) => self.lower_name(&n.name, n.span, cx),
-            ExprKind::Star => Err(Diagnostic::new(codes::SYNTAX, "`*` is only allowed as a function argument").at(e.span)),
+            ExprKind::Star => {
+                Err(Diagnostic::new(codes::SYNTAX, "`*` is only allowed as a function argument").at(e.span))
+            }
             ExprKind::Member { .. } | ExprKind::Index { .. } => self.lower_path(e, cx),
             ExprKind::Unary { op, operand } => {
                 let v = self.lower_expr(operand, &cx.value())?;
@@ -102,12 +104,11 @@ impl Planner<'_> {
                 format!("named argument `{}` is only allowed when calling a `let` function", name.name),
             )
             .at(e.span)),
-            ExprKind::Tabular(t) => Err(Diagnostic::new(
-                codes::TYPE_MISMATCH,
-                "a tabular expression is not a scalar value",
-            )
-            .at(t.span)
-            .help("wrap it in `toscalar(…)` to use its first value")),
+            ExprKind::Tabular(t) => {
+                Err(Diagnostic::new(codes::TYPE_MISMATCH, "a tabular expression is not a scalar value")
+                    .at(t.span)
+                    .help("wrap it in `toscalar(…)` to use its first value"))
+            }
         }
     }
 
@@ -125,13 +126,18 @@ impl Planner<'_> {
                     .help(format!("use `toscalar({name})` for its first value")));
             }
             Some(Binding::Function(_)) => {
-                return Err(Diagnostic::new(codes::TYPE_MISMATCH, format!("`{name}` is a function: call it as `{name}(…)`"))
-                    .at(span));
+                return Err(Diagnostic::new(
+                    codes::TYPE_MISMATCH,
+                    format!("`{name}` is a function: call it as `{name}(…)`"),
+                )
+                .at(span));
             }
             _ => {}
         }
         if name == "$left" || name == "$right" {
-            return Err(Diagnostic::new(codes::SYNTAX, format!("`{name}` is only valid in a join's `on` clause")).at(span));
+            return Err(
+                Diagnostic::new(codes::SYNTAX, format!("`{name}` is only valid in a join's `on` clause")).at(span)
+            );
         }
         let lets = self.bound_names();
         Err(scope::unknown_column(cx.schema, name, span, &lets))
@@ -190,7 +196,14 @@ impl Planner<'_> {
         Ok(Typed::new(udf::call(&dynamic::PATH, args), KType::Dynamic))
     }
 
-    fn lower_binary(&mut self, op: BinaryOp, left: &ast::Expr, right: &ast::Expr, span: Span, cx: &Cx) -> PResult<Typed> {
+    fn lower_binary(
+        &mut self,
+        op: BinaryOp,
+        left: &ast::Expr,
+        right: &ast::Expr,
+        span: Span,
+        cx: &Cx,
+    ) -> PResult<Typed> {
         match op {
             BinaryOp::And | BinaryOp::Or => {
                 let l = self.lower_expr(left, cx)?;
@@ -219,7 +232,10 @@ impl Planner<'_> {
             BinaryOp::Str(s) => {
                 let l = self.string_operand(left, cx)?;
                 let r = self.string_operand(right, cx)?;
-                Ok(Typed::new(udf::call(search::predicate_udf(s.kind, s.case_sensitive, s.negated), vec![l, r]), KType::Bool))
+                Ok(Typed::new(
+                    udf::call(search::predicate_udf(s.kind, s.case_sensitive, s.negated), vec![l, r]),
+                    KType::Bool,
+                ))
             }
             BinaryOp::MatchesRegex => {
                 let l = self.string_operand(left, cx)?;
@@ -227,7 +243,9 @@ impl Planner<'_> {
                 if let Some(p) = typing::literal_str(&r)
                     && let Err(err) = regex::Regex::new(p)
                 {
-                    return Err(Diagnostic::new(codes::BAD_VALUE, format!("invalid regular expression: {err}")).at(right.span));
+                    return Err(
+                        Diagnostic::new(codes::BAD_VALUE, format!("invalid regular expression: {err}")).at(right.span)
+                    );
                 }
                 Ok(Typed::new(functions::strings::regex_match(l, r), KType::Bool))
             }
@@ -268,7 +286,14 @@ impl Planner<'_> {
         Ok(items)
     }
 
-    fn lower_in_list(&mut self, expr: &ast::Expr, op: ListOp, list: &[ast::Expr], span: Span, cx: &Cx) -> PResult<Typed> {
+    fn lower_in_list(
+        &mut self,
+        expr: &ast::Expr,
+        op: ListOp,
+        list: &[ast::Expr],
+        span: Span,
+        cx: &Cx,
+    ) -> PResult<Typed> {
         let items = self.list_items(list, cx)?;
         match op {
             ListOp::In | ListOp::NotIn => {
@@ -354,7 +379,11 @@ impl Planner<'_> {
             outer_ref_columns: vec![],
             spans: Default::default(),
         };
-        let e = Expr::InSubquery(datafusion::logical_expr::expr::InSubquery::new(Box::new(v.expr.clone()), subquery, negated));
+        let e = Expr::InSubquery(datafusion::logical_expr::expr::InSubquery::new(
+            Box::new(v.expr.clone()),
+            subquery,
+            negated,
+        ));
         let e = if negated { e.or(v.expr.is_null()) } else { e };
         Ok(Typed::new(e, KType::Bool))
     }
@@ -395,7 +424,12 @@ impl Planner<'_> {
             };
             return Err(Diagnostic::new(
                 codes::BAD_ARGUMENTS,
-                format!("`{}()` takes {expect} argument{}, got {}", name.name, if expect == "1" { "" } else { "s" }, args.len()),
+                format!(
+                    "`{}()` takes {expect} argument{}, got {}",
+                    name.name,
+                    if expect == "1" { "" } else { "s" },
+                    args.len()
+                ),
             )
             .at(span));
         }
@@ -446,7 +480,9 @@ impl Planner<'_> {
 
     pub fn enter_call(&mut self, span: Span) -> PResult<()> {
         if self.call_depth >= 64 {
-            return Err(Diagnostic::new(codes::BAD_VALUE, "functions call each other more than 64 levels deep").at(span));
+            return Err(
+                Diagnostic::new(codes::BAD_VALUE, "functions call each other more than 64 levels deep").at(span)
+            );
         }
         self.call_depth += 1;
         Ok(())
@@ -499,7 +535,9 @@ impl Planner<'_> {
                 ast::ParamType::Tabular(_) => {
                     let t = match &arg.kind {
                         ExprKind::Tabular(t) => (**t).clone(),
-                        ExprKind::Name(n) => ast::TabularExpr { source: ast::Source::Table(n.clone()), ops: vec![], span: n.span },
+                        ExprKind::Name(n) => {
+                            ast::TabularExpr { source: ast::Source::Table(n.clone()), ops: vec![], span: n.span }
+                        }
                         _ => {
                             return Err(Diagnostic::new(
                                 codes::TYPE_MISMATCH,

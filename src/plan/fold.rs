@@ -7,10 +7,10 @@ use std::sync::Arc;
 use arrow::array::{RecordBatch, RecordBatchOptions};
 use arrow::datatypes::Schema;
 use datafusion::common::{DFSchema, ScalarValue};
-use datafusion::logical_expr::{ColumnarValue, Expr};
-use datafusion::physical_expr::create_physical_expr;
 use datafusion::execution::context::ExecutionProps;
 use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
+use datafusion::logical_expr::{ColumnarValue, Expr};
+use datafusion::physical_expr::create_physical_expr;
 
 pub fn fold(e: &Expr) -> Option<ScalarValue> {
     if let Expr::Literal(v, _) = e {

@@ -176,7 +176,7 @@ impl<'a> Planner<'a> {
             Statement::Let { name, value, span: _ } => {
                 let binding = match value {
                     LetValue::Tabular(t) => Binding::Tabular(self.tabular(t)?.plan),
-                    LetValue::Function(f) => Binding::Function(Rc::new(f.clone())),
+                    LetValue::Function(f) => Binding::Function(Rc::new((**f).clone())),
                     LetValue::Expr(e) => self.let_expr(e)?,
                 };
                 self.bind(&name.name, binding);
@@ -192,15 +192,24 @@ impl<'a> Planner<'a> {
                             let parsed = crate::syntax::parse(&format!("print {text}")).map_err(|e| {
                                 Diagnostic::new(
                                     codes::BAD_VALUE,
-                                    format!("the value given for parameter `{}` is not a literal: {}", p.name.name, e.to_diagnostic(text).message),
+                                    format!(
+                                        "the value given for parameter `{}` is not a literal: {}",
+                                        p.name.name,
+                                        e.to_diagnostic(text).message
+                                    ),
                                 )
                                 .at(p.name.span)
                             })?;
                             match parsed.body.as_ref().map(|b| &b.source) {
-                                Some(ast::Source::Print { columns, .. }) if columns.len() == 1 => columns[0].expr.clone(),
+                                Some(ast::Source::Print { columns, .. }) if columns.len() == 1 => {
+                                    columns[0].expr.clone()
+                                }
                                 _ => {
-                                    return Err(Diagnostic::new(codes::BAD_VALUE, format!("bad value for `{}`", p.name.name))
-                                        .at(p.name.span));
+                                    return Err(Diagnostic::new(
+                                        codes::BAD_VALUE,
+                                        format!("bad value for `{}`", p.name.name),
+                                    )
+                                    .at(p.name.span));
                                 }
                             }
                         }
@@ -298,8 +307,9 @@ impl<'a> Planner<'a> {
         let mut pipe = self.source(&t.source)?;
         for op in &t.ops {
             if pipe.render.is_some() {
-                return Err(Diagnostic::new(codes::SYNTAX, "`render` must be the last operator of the query")
-                    .at(op.span));
+                return Err(
+                    Diagnostic::new(codes::SYNTAX, "`render` must be the last operator of the query").at(op.span)
+                );
             }
             pipe = self.operator(pipe, op)?;
         }

@@ -32,16 +32,13 @@ pub fn unknown_column(schema: &DFSchema, name: &str, span: Span, extra: &[String
     let candidates: Vec<&str> = cols.iter().map(String::as_str).chain(extra.iter().map(String::as_str)).collect();
     let near = nearest(name, candidates.iter().copied());
     let mut d = Diagnostic::new(codes::UNKNOWN_COLUMN, format!("unknown column `{name}`")).at(span);
-    d = if cols.is_empty() {
-        d.label("there are no columns here")
-    } else {
-        d.label("not a column of the input")
-    };
+    d = if cols.is_empty() { d.label("there are no columns here") } else { d.label("not a column of the input") };
     match did_you_mean(&near) {
         Some(h) => d.help(h),
-        None if !cols.is_empty() && cols.len() <= 12 => {
-            d.help(format!("the input's columns are {}", cols.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")))
-        }
+        None if !cols.is_empty() && cols.len() <= 12 => d.help(format!(
+            "the input's columns are {}",
+            cols.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+        )),
         None => d,
     }
 }

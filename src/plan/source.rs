@@ -43,9 +43,12 @@ impl Planner<'_> {
         match self.lookup(&name.name) {
             Some(Binding::Tabular(plan)) => return Ok(Pipe::new(plan.clone())),
             Some(Binding::Scalar(_)) => {
-                return Err(Diagnostic::new(codes::TYPE_MISMATCH, format!("`{}` is a scalar value, not a table", name.name))
-                    .at(name.span)
-                    .help(format!("use it in an expression, e.g. `print {}`", name.name)));
+                return Err(Diagnostic::new(
+                    codes::TYPE_MISMATCH,
+                    format!("`{}` is a scalar value, not a table", name.name),
+                )
+                .at(name.span)
+                .help(format!("use it in an expression, e.g. `print {}`", name.name)));
             }
             Some(Binding::Function(_)) => return self.call_source(name, &[], name.span),
             None => {}
@@ -100,7 +103,9 @@ impl Planner<'_> {
                         ast::FunctionBody::Scalar(e) => match &e.kind {
                             ast::ExprKind::Name(n) => self.table(n),
                             ast::ExprKind::Tabular(t) => self.tabular(t),
-                            ast::ExprKind::Call { name: inner, args: inner_args } if self.is_tabular_call(&inner.name) => {
+                            ast::ExprKind::Call { name: inner, args: inner_args }
+                                if self.is_tabular_call(&inner.name) =>
+                            {
                                 self.call_source(inner, inner_args, e.span)
                             }
                             _ => Err(Diagnostic::new(
@@ -138,17 +143,21 @@ impl Planner<'_> {
         if ncols == 0 {
             return Err(Diagnostic::new(codes::SYNTAX, "`datatable` needs at least one column").at(span));
         }
-        if values.len() % ncols != 0 {
+        if !values.len().is_multiple_of(ncols) {
             return Err(Diagnostic::new(
                 codes::BAD_VALUE,
-                format!("`datatable` has {ncols} columns but {} values, which is not a whole number of rows", values.len()),
+                format!(
+                    "`datatable` has {ncols} columns but {} values, which is not a whole number of rows",
+                    values.len()
+                ),
             )
             .at(span));
         }
         let mut seen = std::collections::HashSet::new();
         for (n, _) in columns {
             if !seen.insert(n.name.clone()) {
-                return Err(Diagnostic::new(codes::DUPLICATE_COLUMN, format!("column `{}` is declared twice", n.name)).at(n.span));
+                return Err(Diagnostic::new(codes::DUPLICATE_COLUMN, format!("column `{}` is declared twice", n.name))
+                    .at(n.span));
             }
         }
         let empty = datafusion::common::DFSchema::empty();
@@ -206,8 +215,11 @@ impl Planner<'_> {
             let name = match &c.name {
                 Some(n) => {
                     if names.contains(&n.name) {
-                        return Err(Diagnostic::new(codes::DUPLICATE_COLUMN, format!("column `{}` is declared twice", n.name))
-                            .at(n.span));
+                        return Err(Diagnostic::new(
+                            codes::DUPLICATE_COLUMN,
+                            format!("column `{}` is declared twice", n.name),
+                        )
+                        .at(n.span));
                     }
                     n.name.clone()
                 }
@@ -216,11 +228,19 @@ impl Planner<'_> {
             names.insert(name.clone());
             exprs.push(t.expr.alias(name));
         }
-        let plan = LogicalPlanBuilder::from(base).project(exprs).and_then(|b| b.build()).map_err(|e| df_err(e, span))?;
+        let plan =
+            LogicalPlanBuilder::from(base).project(exprs).and_then(|b| b.build()).map_err(|e| df_err(e, span))?;
         Ok(Pipe::new(plan))
     }
 
-    fn range(&mut self, column: &Ident, from: &ast::Expr, to: &ast::Expr, step: &ast::Expr, span: Span) -> PResult<Pipe> {
+    fn range(
+        &mut self,
+        column: &Ident,
+        from: &ast::Expr,
+        to: &ast::Expr,
+        step: &ast::Expr,
+        span: Span,
+    ) -> PResult<Pipe> {
         let empty = datafusion::common::DFSchema::empty();
         let cx = Cx::new(&empty);
         let f = self.lower_expr(from, &cx)?;
@@ -229,13 +249,16 @@ impl Planner<'_> {
         let konst = |p: &Self, e: &Expr, sp: Span| {
             p.fold(e).ok_or_else(|| Diagnostic::new(codes::BAD_VALUE, "`range` bounds must be constants").at(sp))
         };
-        let (fv, tv, sv) = (konst(self, &f.expr, from.span)?, konst(self, &t.expr, to.span)?, konst(self, &s.expr, step.span)?);
+        let (fv, tv, sv) =
+            (konst(self, &f.expr, from.span)?, konst(self, &t.expr, to.span)?, konst(self, &s.expr, step.span)?);
         let num = |v: &ScalarValue| -> Option<f64> {
             match v {
                 ScalarValue::Int64(Some(x)) => Some(*x as f64),
                 ScalarValue::Int32(Some(x)) => Some(f64::from(*x)),
                 ScalarValue::Float64(Some(x)) => Some(*x),
-                ScalarValue::TimestampNanosecond(Some(x), _) | ScalarValue::DurationNanosecond(Some(x)) => Some(*x as f64),
+                ScalarValue::TimestampNanosecond(Some(x), _) | ScalarValue::DurationNanosecond(Some(x)) => {
+                    Some(*x as f64)
+                }
                 _ => None,
             }
         };
@@ -271,17 +294,35 @@ impl Planner<'_> {
         self.range_rows(column, count, f.expr, s.expr, value_ty, span)
     }
 
-    fn range_rows(&mut self, column: &Ident, count: i64, start: Expr, step: Expr, ty: KType, span: Span) -> PResult<Pipe> {
+    fn range_rows(
+        &mut self,
+        column: &Ident,
+        count: i64,
+        start: Expr,
+        step: Expr,
+        ty: KType,
+        span: Span,
+    ) -> PResult<Pipe> {
         let schema = Arc::new(Schema::new(vec![Field::new("value", DataType::Int64, false)]));
         let args = GenSeriesArgs::Int64Args { start: 0, end: count - 1, step: 1, include_end: true, name: "range" };
         let table = GenerateSeriesTable::new(schema, args);
         let name = self.fresh("range");
         let i = Expr::Column(datafusion::common::Column::from_name("value"));
         let value = match ty {
-            KType::Long => binary(cast(start, KType::Long), Operator::Plus, binary(i, Operator::Multiply, cast(step, KType::Long))),
-            KType::Real => binary(cast(start, KType::Real), Operator::Plus, binary(cast(i, KType::Real), Operator::Multiply, cast(step, KType::Real))),
+            KType::Long => {
+                binary(cast(start, KType::Long), Operator::Plus, binary(i, Operator::Multiply, cast(step, KType::Long)))
+            }
+            KType::Real => binary(
+                cast(start, KType::Real),
+                Operator::Plus,
+                binary(cast(i, KType::Real), Operator::Multiply, cast(step, KType::Real)),
+            ),
             _ => cast(
-                binary(cast(start, KType::Long), Operator::Plus, binary(i, Operator::Multiply, cast(step, KType::Long))),
+                binary(
+                    cast(start, KType::Long),
+                    Operator::Plus,
+                    binary(i, Operator::Multiply, cast(step, KType::Long)),
+                ),
                 ty,
             ),
         };
@@ -291,7 +332,8 @@ impl Planner<'_> {
             .map_err(|e| df_err(e, span))?;
         let mut pipe = Pipe::new(plan);
         // `range` output is ordered, so `prev()`/`row_number()` follow it.
-        pipe.order = Some(vec![Expr::Column(datafusion::common::Column::from_name(column.name.clone())).sort(true, true)]);
+        pipe.order =
+            Some(vec![Expr::Column(datafusion::common::Column::from_name(column.name.clone())).sort(true, true)]);
         Ok(pipe)
     }
 }
@@ -321,9 +363,10 @@ fn coerce_cell(v: ScalarValue, from: KType, to: KType) -> Option<ScalarValue> {
 /// `Timestamp(µs)`, `Int16`, `Utf8View` behave like datetime, int, string).
 pub fn normalize(plan: LogicalPlan, span: Span) -> PResult<LogicalPlan> {
     let schema = plan.schema().clone();
-    let needs = schema.fields().iter().any(|f| {
-        !KType::is_canonical(f.data_type()) && !matches!(f.data_type(), DataType::Utf8View)
-    });
+    let needs = schema
+        .fields()
+        .iter()
+        .any(|f| !KType::is_canonical(f.data_type()) && !matches!(f.data_type(), DataType::Utf8View));
     if !needs {
         return Ok(plan);
     }

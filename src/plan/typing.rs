@@ -5,10 +5,10 @@
 use std::sync::Arc;
 
 use datafusion::common::ScalarValue;
-use datafusion::logical_expr::expr::Case;
-use datafusion::logical_expr::{BinaryExpr, Cast, Expr, Operator, lit};
 use datafusion::functions::core::expr_fn::{coalesce, nullif};
 use datafusion::functions::math::expr_fn::abs;
+use datafusion::logical_expr::expr::Case;
+use datafusion::logical_expr::{BinaryExpr, Cast, Expr, Operator, lit};
 
 use crate::diag::{Diagnostic, codes};
 use crate::functions::{convert, udf};
@@ -330,7 +330,9 @@ fn non_negative_mod(l: Expr, r: Expr) -> Expr {
 pub fn negate(t: Typed, span: Span) -> PResult<Typed> {
     match t.ty {
         k if k.is_numeric() => Ok(Typed::new(Expr::Negative(Box::new(t.expr)), t.ty)),
-        KType::TimeSpan => Ok(Typed::new(cast(Expr::Negative(Box::new(as_i64(t.expr))), KType::TimeSpan), KType::TimeSpan)),
+        KType::TimeSpan => {
+            Ok(Typed::new(cast(Expr::Negative(Box::new(as_i64(t.expr))), KType::TimeSpan), KType::TimeSpan))
+        }
         KType::Null => Ok(t),
         other => Err(Diagnostic::new(codes::TYPE_MISMATCH, format!("cannot negate a `{other}`")).at(span)),
     }

@@ -37,8 +37,8 @@ pub enum LetValue {
     /// A scalar expression, or a bare name/call whose kind (table or scalar)
     /// is only known once names are resolved.
     Expr(Expr),
-    Tabular(TabularExpr),
-    Function(FunctionDef),
+    Tabular(Box<TabularExpr>),
+    Function(Box<FunctionDef>),
 }
 
 /// `(a:long, t:(*), n:long = 10) { body }`
@@ -53,7 +53,7 @@ pub struct FunctionDef {
 #[derive(Debug, Clone, PartialEq)]
 pub enum FunctionBody {
     Scalar(Expr),
-    Tabular(TabularExpr),
+    Tabular(Box<TabularExpr>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -134,11 +134,32 @@ pub enum Source {
     /// `Container*`: every table whose name matches (only inside `union`).
     Wildcard(Ident),
     /// A call of a user function or of `materialize(…)`, `view`, …
-    Call { name: Ident, args: Vec<Expr>, span: Span },
-    Datatable { columns: Vec<(Ident, TypeName)>, values: Vec<Expr>, span: Span },
-    Print { columns: Vec<NamedExpr>, span: Span },
-    Range { column: Ident, from: Expr, to: Expr, step: Expr, span: Span },
-    Union { options: UnionOptions, tables: Vec<TabularExpr>, span: Span },
+    Call {
+        name: Ident,
+        args: Vec<Expr>,
+        span: Span,
+    },
+    Datatable {
+        columns: Vec<(Ident, TypeName)>,
+        values: Vec<Expr>,
+        span: Span,
+    },
+    Print {
+        columns: Vec<NamedExpr>,
+        span: Span,
+    },
+    Range {
+        column: Ident,
+        from: Box<Expr>,
+        to: Box<Expr>,
+        step: Box<Expr>,
+        span: Span,
+    },
+    Union {
+        options: UnionOptions,
+        tables: Vec<TabularExpr>,
+        span: Span,
+    },
     /// `( pipeline )`
     Nested(Box<TabularExpr>),
 }
@@ -285,30 +306,80 @@ pub struct Operator {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum OperatorKind {
-    Where { predicate: Expr },
-    Project { columns: Vec<NamedExpr> },
-    ProjectAway { columns: Vec<ColumnPattern> },
-    ProjectKeep { columns: Vec<ColumnPattern> },
-    ProjectRename { renames: Vec<(Ident, Ident)> },
-    ProjectReorder { columns: Vec<ReorderKey> },
-    Extend { columns: Vec<NamedExpr> },
-    Summarize { hints: Vec<Hint>, aggregates: Vec<NamedExpr>, by: Vec<NamedExpr> },
+    Where {
+        predicate: Expr,
+    },
+    Project {
+        columns: Vec<NamedExpr>,
+    },
+    ProjectAway {
+        columns: Vec<ColumnPattern>,
+    },
+    ProjectKeep {
+        columns: Vec<ColumnPattern>,
+    },
+    ProjectRename {
+        renames: Vec<(Ident, Ident)>,
+    },
+    ProjectReorder {
+        columns: Vec<ReorderKey>,
+    },
+    Extend {
+        columns: Vec<NamedExpr>,
+    },
+    Summarize {
+        hints: Vec<Hint>,
+        aggregates: Vec<NamedExpr>,
+        by: Vec<NamedExpr>,
+    },
     Count,
-    Take { count: Expr },
-    Top { count: Expr, keys: Vec<SortKey> },
-    Sort { hints: Vec<Hint>, keys: Vec<SortKey> },
+    Take {
+        count: Expr,
+    },
+    Top {
+        count: Expr,
+        keys: Vec<SortKey>,
+    },
+    Sort {
+        hints: Vec<Hint>,
+        keys: Vec<SortKey>,
+    },
     /// `distinct *` has no columns.
-    Distinct { columns: Vec<NamedExpr> },
-    Union { options: UnionOptions, tables: Vec<TabularExpr> },
-    Join { kind: Option<JoinKind>, hints: Vec<Hint>, right: Box<TabularExpr>, on: Vec<JoinKey> },
-    Lookup { kind: Option<JoinKind>, right: Box<TabularExpr>, on: Vec<JoinKey> },
-    As { name: Ident, hints: Vec<Hint> },
+    Distinct {
+        columns: Vec<NamedExpr>,
+    },
+    Union {
+        options: UnionOptions,
+        tables: Vec<TabularExpr>,
+    },
+    Join {
+        kind: Option<JoinKind>,
+        hints: Vec<Hint>,
+        right: Box<TabularExpr>,
+        on: Vec<JoinKey>,
+    },
+    Lookup {
+        kind: Option<JoinKind>,
+        right: Box<TabularExpr>,
+        on: Vec<JoinKey>,
+    },
+    As {
+        name: Ident,
+        hints: Vec<Hint>,
+    },
     GetSchema,
-    Serialize { columns: Vec<NamedExpr> },
-    Render { chart: Ident, properties: Vec<(Ident, Expr)> },
+    Serialize {
+        columns: Vec<NamedExpr>,
+    },
+    Render {
+        chart: Ident,
+        properties: Vec<(Ident, Expr)>,
+    },
     /// A known Kusto operator that kqlog does not run yet: the planner
     /// refuses it by name, so the user learns it is a gap, not a typo.
-    Unsupported { name: String },
+    Unsupported {
+        name: String,
+    },
 }
 
 impl OperatorKind {
@@ -354,21 +425,53 @@ pub enum ExprKind {
     /// `*` as a function argument (`count(*)`, `arg_max(x, *)`).
     Star,
     /// `d.key`
-    Member { base: Box<Expr>, key: Ident },
+    Member {
+        base: Box<Expr>,
+        key: Ident,
+    },
     /// `d["key"]`, `d[0]`
-    Index { base: Box<Expr>, index: Box<Expr> },
-    Unary { op: UnaryOp, operand: Box<Expr> },
-    Binary { op: BinaryOp, left: Box<Expr>, right: Box<Expr> },
+    Index {
+        base: Box<Expr>,
+        index: Box<Expr>,
+    },
+    Unary {
+        op: UnaryOp,
+        operand: Box<Expr>,
+    },
+    Binary {
+        op: BinaryOp,
+        left: Box<Expr>,
+        right: Box<Expr>,
+    },
     /// `x in (…)`, `x !in~ (…)`, `x has_any (…)`, `x has_all (…)`
-    InList { expr: Box<Expr>, op: ListOp, list: Vec<Expr> },
+    InList {
+        expr: Box<Expr>,
+        op: ListOp,
+        list: Vec<Expr>,
+    },
     /// `x in (T | project c)`: the list is a tabular expression.
-    InTable { expr: Box<Expr>, op: ListOp, table: Box<TabularExpr> },
-    Between { expr: Box<Expr>, low: Box<Expr>, high: Box<Expr>, negated: bool },
-    Call { name: Ident, args: Vec<Expr> },
+    InTable {
+        expr: Box<Expr>,
+        op: ListOp,
+        table: Box<TabularExpr>,
+    },
+    Between {
+        expr: Box<Expr>,
+        low: Box<Expr>,
+        high: Box<Expr>,
+        negated: bool,
+    },
+    Call {
+        name: Ident,
+        args: Vec<Expr>,
+    },
     /// A tabular expression where a scalar is expected (`toscalar(T | …)`).
     Tabular(Box<TabularExpr>),
     /// `name = value` as an argument of a user function call (`f(c=7)`).
-    NamedArg { name: Ident, value: Box<Expr> },
+    NamedArg {
+        name: Ident,
+        value: Box<Expr>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -451,12 +554,7 @@ impl StrOp {
             StrOpKind::StartsWith => "startswith",
             StrOpKind::EndsWith => "endswith",
         };
-        format!(
-            "{}{}{}",
-            if self.negated { "!" } else { "" },
-            base,
-            if self.case_sensitive { "_cs" } else { "" }
-        )
+        format!("{}{}{}", if self.negated { "!" } else { "" }, base, if self.case_sensitive { "_cs" } else { "" })
     }
 }
 

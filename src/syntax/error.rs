@@ -18,6 +18,12 @@ pub struct SyntaxError {
     pub message: Option<String>,
     /// Length of the offending text, for the caret (0: a single caret).
     pub len: usize,
+    /// Help and context; boxed to keep parser results small.
+    pub extra: Option<Box<Extra>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Extra {
     pub help: Option<String>,
     /// Context such as "`(` opened here".
     pub note: Option<(Span, String)>,
@@ -25,14 +31,7 @@ pub struct SyntaxError {
 
 impl SyntaxError {
     pub fn expected(offset: usize, what: impl Into<String>) -> Self {
-        SyntaxError {
-            offset,
-            expected: vec![what.into()],
-            message: None,
-            len: 0,
-            help: None,
-            note: None,
-        }
+        SyntaxError { offset, expected: vec![what.into()], message: None, len: 0, extra: None }
     }
 
     pub fn message(span: Span, message: impl Into<String>) -> Self {
@@ -41,18 +40,17 @@ impl SyntaxError {
             expected: Vec::new(),
             message: Some(message.into()),
             len: span.end - span.start,
-            help: None,
-            note: None,
+            extra: None,
         }
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+        self.extra.get_or_insert_with(Box::default).help = Some(help.into());
         self
     }
 
     pub fn with_note(mut self, span: Span, note: impl Into<String>) -> Self {
-        self.note = Some((span, note.into()));
+        self.extra.get_or_insert_with(Box::default).note = Some((span, note.into()));
         self
     }
 
@@ -65,14 +63,7 @@ impl SyntaxError {
 
 impl<'a> ParseError<In<'a>> for SyntaxError {
     fn from_error_kind(input: In<'a>, _kind: ErrorKind) -> Self {
-        SyntaxError {
-            offset: input.location_offset(),
-            expected: Vec::new(),
-            message: None,
-            len: 0,
-            help: None,
-            note: None,
-        }
+        SyntaxError { offset: input.location_offset(), expected: Vec::new(), message: None, len: 0, extra: None }
     }
 
     fn append(_input: In<'a>, _kind: ErrorKind, other: Self) -> Self {
@@ -104,11 +95,8 @@ pub fn merge(a: SyntaxError, b: SyntaxError) -> SyntaxError {
                     out.expected.push(e);
                 }
             }
-            if out.help.is_none() {
-                out.help = b.help;
-            }
-            if out.note.is_none() {
-                out.note = b.note;
+            if out.extra.is_none() {
+                out.extra = b.extra;
             }
             out
         }

@@ -20,8 +20,7 @@ use nom::Err;
 use crate::syntax::ast::{BinaryOp, Expr, ExprKind, ListOp, Literal, StrOp, StrOpKind, TypeName, UnaryOp};
 use crate::syntax::error::SyntaxError;
 use crate::syntax::lex::{
-    In, PResult, at_keyword, at_symbol, cut, expected, ident, is_ident_char, keyword, offset, peek_str, span,
-    symbol, trivia, word,
+    In, PResult, at_symbol, cut, expected, ident, is_ident_char, keyword, offset, peek_str, span, symbol, trivia, word,
 };
 use crate::syntax::literal::{at_string, number, string_literal, typed_literal};
 use crate::syntax::span::Span;
@@ -64,24 +63,58 @@ fn binary(op: BinaryOp, left: Expr, right: Expr) -> Expr {
     Expr::new(ExprKind::Binary { op, left: Box::new(left), right: Box::new(right) }, sp)
 }
 
+/// Longest chain of one binary operator (`a + b + …`) the parser accepts:
+/// deeper expression trees overflow DataFusion's recursive passes.
+pub const MAX_CHAIN: usize = 256;
+
+fn chain_too_long<T>(at: &In) -> PResult<'static, T> {
+    let o = offset(&trivia(*at));
+    Err(Err::Failure(
+        SyntaxError::message(
+            Span::new(o, o + 1),
+            format!("the query is nested more than {MAX_CHAIN} levels deep (an operator chain is too long)"),
+        )
+        .with_help("use `in (…)` or `has_any (…)` instead of long `or` chains"),
+    ))
+}
+
+/// Joins `and`/`or` operands into a balanced tree: logically the same as
+/// the left-deep one, and shallow however many operands there are.
+fn balanced(op: BinaryOp, mut items: Vec<Expr>) -> Expr {
+    while items.len() > 1 {
+        let mut next = Vec::with_capacity(items.len().div_ceil(2));
+        let mut it = items.into_iter();
+        while let Some(a) = it.next() {
+            match it.next() {
+                Some(b) => next.push(binary(op, a, b)),
+                None => next.push(a),
+            }
+        }
+        items = next;
+    }
+    items.pop().unwrap_or_else(|| Expr::new(ExprKind::Literal(Literal::Bool(true)), Span::default()))
+}
+
 fn or_expr(i: In) -> PResult<Expr> {
-    let (mut i, mut left) = and_expr(i)?;
+    let (mut i, first) = and_expr(i)?;
+    let mut items = vec![first];
     while let Ok((rest, _)) = keyword(i, "or") {
         let (rest, right) = cut(and_expr(rest))?;
-        left = binary(BinaryOp::Or, left, right);
+        items.push(right);
         i = rest;
     }
-    Ok((i, left))
+    Ok((i, balanced(BinaryOp::Or, items)))
 }
 
 fn and_expr(i: In) -> PResult<Expr> {
-    let (mut i, mut left) = comparison(i)?;
+    let (mut i, first) = comparison(i)?;
+    let mut items = vec![first];
     while let Ok((rest, _)) = keyword(i, "and") {
         let (rest, right) = cut(comparison(rest))?;
-        left = binary(BinaryOp::And, left, right);
+        items.push(right);
         i = rest;
     }
-    Ok((i, left))
+    Ok((i, balanced(BinaryOp::And, items)))
 }
 
 enum CmpTok {
@@ -151,7 +184,12 @@ fn comparison_op(i: In) -> Option<(In, CmpTok)> {
 
 fn comparison(i: In) -> PResult<Expr> {
     let (mut i, mut left) = additive(i)?;
+    let mut n = 0;
     while let Some((rest, tok)) = comparison_op(i) {
+        n += 1;
+        if n > MAX_CHAIN {
+            return chain_too_long(&i);
+        }
         match tok {
             CmpTok::Bin(op) => {
                 let (rest, right) = cut(additive(rest))?;
@@ -189,9 +227,9 @@ fn comparison(i: In) -> PResult<Expr> {
 pub fn close_paren(i: In, open: Span) -> PResult<Span> {
     match symbol(i, ")") {
         Ok(r) => Ok(r),
-        Err(_) => Err(Err::Failure(
-            SyntaxError::expected(offset(&trivia(i)), "`)`").with_note(open, "`(` opened here"),
-        )),
+        Err(_) => {
+            Err(Err::Failure(SyntaxError::expected(offset(&trivia(i)), "`)`").with_note(open, "`(` opened here")))
+        }
     }
 }
 
@@ -226,7 +264,12 @@ fn in_list(i: In) -> PResult<(Vec<Expr>, Option<crate::syntax::ast::TabularExpr>
 
 fn additive(i: In) -> PResult<Expr> {
     let (mut i, mut left) = multiplicative(i)?;
+    let mut n = 0;
     loop {
+        n += 1;
+        if n > MAX_CHAIN {
+            return chain_too_long(&i);
+        }
         let s = peek_str(&i);
         let op = if s.starts_with('+') {
             BinaryOp::Add
@@ -245,7 +288,12 @@ fn additive(i: In) -> PResult<Expr> {
 
 fn multiplicative(i: In) -> PResult<Expr> {
     let (mut i, mut left) = unary(i)?;
+    let mut n = 0;
     loop {
+        n += 1;
+        if n > MAX_CHAIN {
+            return chain_too_long(&i);
+        }
         let s = peek_str(&i);
         let op = if s.starts_with('*') {
             BinaryOp::Mul
@@ -426,8 +474,8 @@ pub fn call_args(i: In) -> PResult<(Vec<Expr>, Span)> {
 /// (`toscalar(T | count)`, `f(T)` for a tabular parameter).
 pub fn call_arg(i: In) -> PResult<Expr> {
     let s = peek_str(&i);
-    if s.starts_with('*') {
-        let after = s[1..].trim_start();
+    if let Some(after) = s.strip_prefix('*') {
+        let after = after.trim_start();
         if after.starts_with(',') || after.starts_with(')') {
             let (rest, sp) = symbol(i, "*")?;
             return Ok((rest, Expr::new(ExprKind::Star, sp)));

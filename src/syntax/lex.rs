@@ -143,16 +143,9 @@ pub fn word(i: In) -> PResult<Ident> {
         Some((_, c)) if is_ident_start(c) => {}
         _ => return expected(i, "a name"),
     }
-    let len = s
-        .char_indices()
-        .skip(1)
-        .find(|&(_, c)| !is_ident_char(c))
-        .map_or(s.len(), |(n, _)| n);
+    let len = s.char_indices().skip(1).find(|&(_, c)| !is_ident_char(c)).map_or(s.len(), |(n, _)| n);
     let start = offset(&t);
-    Ok((
-        t.take_from(len),
-        Ident { name: s[..len].to_string(), span: Span::new(start, start + len) },
-    ))
+    Ok((t.take_from(len), Ident { name: s[..len].to_string(), span: Span::new(start, start + len) }))
 }
 
 /// An identifier: a non-reserved word, or `['any text']` / `["any text"]`.
@@ -189,22 +182,13 @@ pub fn operator_word(i: In) -> PResult<Ident> {
     if !s.starts_with(|c: char| c.is_ascii_alphabetic()) {
         return expected(i, "an operator");
     }
-    let len = s
-        .char_indices()
-        .find(|&(_, c)| !(is_ident_char(c) || c == '-'))
-        .map_or(s.len(), |(n, _)| n);
+    let len = s.char_indices().find(|&(_, c)| !(is_ident_char(c) || c == '-')).map_or(s.len(), |(n, _)| n);
     let start = offset(&t);
-    Ok((
-        t.take_from(len),
-        Ident { name: s[..len].to_string(), span: Span::new(start, start + len) },
-    ))
+    Ok((t.take_from(len), Ident { name: s[..len].to_string(), span: Span::new(start, start + len) }))
 }
 
 /// A comma-separated list of at least one item.
-pub fn comma_list<'a, T>(
-    i: In<'a>,
-    mut item: impl FnMut(In<'a>) -> PResult<'a, T>,
-) -> PResult<'a, Vec<T>> {
+pub fn comma_list<'a, T>(i: In<'a>, mut item: impl FnMut(In<'a>) -> PResult<'a, T>) -> PResult<'a, Vec<T>> {
     let (mut i, first) = item(i)?;
     let mut out = vec![first];
     while let Ok((rest, _)) = symbol(i, ",") {
@@ -238,10 +222,7 @@ pub fn hints(mut i: In) -> PResult<Vec<crate::syntax::ast::Hint>> {
 pub fn option_value(i: In) -> PResult<String> {
     let t = trivia(i);
     let s = *t.fragment();
-    let len = s
-        .char_indices()
-        .find(|&(_, c)| !(is_ident_char(c) || c == '.' || c == '-'))
-        .map_or(s.len(), |(n, _)| n);
+    let len = s.char_indices().find(|&(_, c)| !(is_ident_char(c) || c == '.' || c == '-')).map_or(s.len(), |(n, _)| n);
     if len == 0 {
         if s.starts_with('"') || s.starts_with('\'') {
             let (rest, text) = crate::syntax::literal::string_literal(i)?;

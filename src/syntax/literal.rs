@@ -21,8 +21,8 @@ pub fn number(i: In) -> PResult<(Literal, Span)> {
     let s = *t.fragment();
     let b = s.as_bytes();
     let start = offset(&t);
-    let starts_number =
-        b.first().is_some_and(u8::is_ascii_digit) || (b.first() == Some(&b'.') && b.get(1).is_some_and(u8::is_ascii_digit));
+    let starts_number = b.first().is_some_and(u8::is_ascii_digit)
+        || (b.first() == Some(&b'.') && b.get(1).is_some_and(u8::is_ascii_digit));
     if !starts_number {
         return expected(i, "a number");
     }
@@ -189,8 +189,7 @@ pub fn one_string(i: In) -> PResult<String> {
     }
     let end = start + s.find('\n').unwrap_or(s.len());
     Err(Err::Failure(
-        SyntaxError::expected(end, format!("`{quote}` to close the string"))
-            .with_note(open, "string opened here"),
+        SyntaxError::expected(end, format!("`{quote}` to close the string")).with_note(open, "string opened here"),
     ))
 }
 
@@ -215,9 +214,7 @@ fn paren_text(i: In) -> PResult<(String, Span)> {
             _ => {}
         }
     }
-    Err(Err::Failure(
-        SyntaxError::expected(open.end + s.len(), "`)`").with_note(open, "`(` opened here"),
-    ))
+    Err(Err::Failure(SyntaxError::expected(open.end + s.len(), "`)`").with_note(open, "`(` opened here")))
 }
 
 fn unquote(s: &str) -> &str {
@@ -260,10 +257,15 @@ pub fn typed_literal<'a>(i: In<'a>, ty: TypeName, name_span: Span) -> PResult<'a
         TypeName::DateTime => match time::parse_datetime(body) {
             Some(v) => Literal::DateTime(v),
             None if time::is_out_of_range(body) => {
-                return Err(Err::Failure(SyntaxError::message(
-                    inner,
-                    format!("datetime `{raw}` is outside the range kqlog supports ({})", time::DATETIME_RANGE),
-                ).with_help("kqlog stores datetimes as nanoseconds since 1970; Kusto's wider range is not available")));
+                return Err(Err::Failure(
+                    SyntaxError::message(
+                        inner,
+                        format!("datetime `{raw}` is outside the range kqlog supports ({})", time::DATETIME_RANGE),
+                    )
+                    .with_help(
+                        "kqlog stores datetimes as nanoseconds since 1970; Kusto's wider range is not available",
+                    ),
+                ));
             }
             None => {
                 return Err(Err::Failure(

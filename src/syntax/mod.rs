@@ -3,6 +3,7 @@
 //! furthest point it reached with what it expected there.
 
 pub mod ast;
+mod depth;
 mod display;
 pub mod error;
 pub mod expr;
@@ -27,6 +28,7 @@ pub fn parse(source: &str) -> Result<Query, SyntaxError> {
         Ok((rest, q)) => {
             let rest = trivia(rest);
             if rest.fragment().is_empty() {
+                depth::check(&q)?;
                 Ok(q)
             } else {
                 let at = offset(&rest);
@@ -121,11 +123,13 @@ impl SyntaxError {
         };
         let len = if self.len > 0 { self.len } else { found_len };
         let mut d = Diagnostic::new(code, message).at(span::Span::new(self.offset, self.offset + len));
-        if let Some((sp, text)) = &self.note {
-            d = d.note(*sp, text.clone());
-        }
-        if let Some(h) = &self.help {
-            d = d.help(h.clone());
+        if let Some(extra) = &self.extra {
+            if let Some((sp, text)) = &extra.note {
+                d = d.note(*sp, text.clone());
+            }
+            if let Some(h) = &extra.help {
+                d = d.help(h.clone());
+            }
         }
         d
     }

@@ -6,8 +6,7 @@ use crate::syntax::ast::{FunctionBody, FunctionDef, LetValue, Param, ParamType, 
 use crate::syntax::error::SyntaxError;
 use crate::syntax::expr::{call_arg, close_paren, expr};
 use crate::syntax::lex::{
-    In, PResult, at_keyword, at_symbol, comma_list, cut, ident, keyword, offset, peek_str, span, symbol, trivia,
-    word,
+    In, PResult, at_keyword, at_symbol, comma_list, cut, ident, keyword, offset, peek_str, span, symbol, trivia, word,
 };
 use crate::syntax::tabular::{at_tabular_keyword, tabular_expr, type_name};
 
@@ -55,21 +54,24 @@ fn let_value(i: In) -> PResult<LetValue> {
     if at_keyword(&i, "view") {
         let (rest, _) = keyword(i, "view")?;
         let (rest, f) = function_def(rest)?;
-        return Ok((rest, LetValue::Function(f)));
+        return Ok((rest, LetValue::Function(Box::new(f))));
     }
     if at_function_def(&i) {
         let (rest, f) = function_def(i)?;
-        return Ok((rest, LetValue::Function(f)));
+        return Ok((rest, LetValue::Function(Box::new(f))));
     }
     if at_tabular_keyword(&i) {
         let (rest, t) = tabular_expr(i)?;
-        return Ok((rest, LetValue::Tabular(t)));
+        return Ok((rest, LetValue::Tabular(Box::new(t))));
     }
     let (rest, e) = call_arg(i)?;
-    Ok((rest, match e.kind {
-        crate::syntax::ast::ExprKind::Tabular(t) => LetValue::Tabular(*t),
-        _ => LetValue::Expr(e),
-    }))
+    Ok((
+        rest,
+        match e.kind {
+            crate::syntax::ast::ExprKind::Tabular(t) => LetValue::Tabular(t),
+            _ => LetValue::Expr(e),
+        },
+    ))
 }
 
 fn param(i: In) -> PResult<Param> {
@@ -121,11 +123,11 @@ fn function_def(i: In) -> PResult<FunctionDef> {
     }
     let (i, body) = if at_tabular_keyword(&i) {
         let (i, t) = cut(tabular_expr(i))?;
-        (i, FunctionBody::Tabular(t))
+        (i, FunctionBody::Tabular(Box::new(t)))
     } else {
         let (i, e) = cut(call_arg(i))?;
         match e.kind {
-            crate::syntax::ast::ExprKind::Tabular(t) => (i, FunctionBody::Tabular(*t)),
+            crate::syntax::ast::ExprKind::Tabular(t) => (i, FunctionBody::Tabular(t)),
             _ => (i, FunctionBody::Scalar(e)),
         }
     };

@@ -12,8 +12,8 @@ use crate::syntax::ast::{
 use crate::syntax::error::SyntaxError;
 use crate::syntax::expr::{call_args, close_paren, expr, named_expr, with_depth};
 use crate::syntax::lex::{
-    In, PResult, at_keyword, at_symbol, comma_list, cut, expected, fail, hints, ident, keyword, offset,
-    operator_word, option_value, peek_str, span, symbol, trivia, word,
+    In, PResult, at_keyword, at_symbol, comma_list, cut, expected, fail, hints, ident, keyword, offset, operator_word,
+    option_value, peek_str, span, symbol, trivia, word,
 };
 use crate::syntax::span::Span;
 
@@ -197,7 +197,10 @@ fn range(i: In, start: usize) -> PResult<Source> {
     let (i, to) = expr(i)?;
     let (i, _) = keyword(i, "step")?;
     let (i, step) = expr(i)?;
-    Ok((i, Source::Range { column, from, to, step, span: span(start, &i) }))
+    Ok((
+        i,
+        Source::Range { column, from: Box::new(from), to: Box::new(to), step: Box::new(step), span: span(start, &i) },
+    ))
 }
 
 /// `[kind=…] [withsource=…] [isfuzzy=…] T1, (T2 | …), Prefix*`
@@ -246,7 +249,10 @@ fn union_leg(i: In) -> PResult<TabularExpr> {
         let (rest, open) = symbol(i, "(")?;
         let (rest, inner) = tabular_expr(rest)?;
         let (rest, _) = close_paren(rest, open)?;
-        return Ok((rest, TabularExpr { source: Source::Nested(Box::new(inner)), ops: vec![], span: span(start, &rest) }));
+        return Ok((
+            rest,
+            TabularExpr { source: Source::Nested(Box::new(inner)), ops: vec![], span: span(start, &rest) },
+        ));
     }
     if at_tabular_keyword(&t) {
         // `union (datatable …)` without parentheses reads one source only.
@@ -411,11 +417,7 @@ fn project_reorder(i: In) -> PResult<OperatorKind> {
 
 fn summarize(i: In) -> PResult<OperatorKind> {
     let (i, hints) = hints(i)?;
-    let (i, aggregates) = if at_keyword(&i, "by") {
-        (i, Vec::new())
-    } else {
-        comma_list(i, named_expr)?
-    };
+    let (i, aggregates) = if at_keyword(&i, "by") { (i, Vec::new()) } else { comma_list(i, named_expr)? };
     if at_keyword(&i, "by") {
         let (i, _) = keyword(i, "by")?;
         let (i, by) = cut(comma_list(i, named_expr))?;
@@ -495,8 +497,15 @@ fn join_options(mut i: In) -> PResult<(Option<JoinKind>, Vec<Hint>)> {
                 Some(j) => kind = Some(j),
                 None => {
                     let kinds = [
-                        "innerunique", "inner", "leftouter", "rightouter", "fullouter", "leftanti", "rightanti",
-                        "leftsemi", "rightsemi",
+                        "innerunique",
+                        "inner",
+                        "leftouter",
+                        "rightouter",
+                        "fullouter",
+                        "leftanti",
+                        "rightanti",
+                        "leftsemi",
+                        "rightsemi",
                     ];
                     let mut err = SyntaxError::message(k.span, format!("unknown join kind `{}`", k.name));
                     if let Some(s) = crate::diag::suggest::closest(&k.name, kinds.iter().copied()) {

@@ -48,11 +48,7 @@ pub fn parse_datetime(text: &str) -> Option<i64> {
     if s.is_empty() {
         return None;
     }
-    if s.as_bytes()[0].is_ascii_digit() {
-        parse_iso(s)
-    } else {
-        parse_rfc822(s)
-    }
+    if s.as_bytes()[0].is_ascii_digit() { parse_iso(s) } else { parse_rfc822(s) }
 }
 
 fn parse_iso(s: &str) -> Option<i64> {
@@ -117,8 +113,7 @@ fn parse_iso(s: &str) -> Option<i64> {
         if h > 24 || m > 59 || sec > 60 || (h == 24 && (m > 0 || sec > 0 || frac > 0)) {
             return None;
         }
-        nanos_of_day =
-            ((h as i64 * 60 + m as i64) * 60 + sec as i64) * NANOS_PER_SEC + frac;
+        nanos_of_day = ((h as i64 * 60 + m as i64) * 60 + sec as i64) * NANOS_PER_SEC + frac;
     }
     let rest = s[p..].trim();
     let offset_secs = parse_zone(rest)?;
@@ -221,7 +216,7 @@ fn parse_rfc822(s: &str) -> Option<i64> {
 pub fn is_out_of_range(text: &str) -> bool {
     let s = text.trim();
     let Some(year) = s.get(..4).and_then(|y| y.parse::<i32>().ok()) else { return false };
-    (year < 1678 || year > 2261) && parse_datetime(&format!("2000{}", &s[4..])).is_some()
+    !(1678..=2261).contains(&year) && parse_datetime(&format!("2000{}", &s[4..])).is_some()
 }
 
 /// Kusto's ISO form with seven fractional digits: `2026-11-03T12:00:00.0000000Z`.

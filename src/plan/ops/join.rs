@@ -95,10 +95,12 @@ fn key_pairs(left: &LogicalPlan, right: &LogicalPlan, on: &[JoinKey]) -> PResult
             JoinKey::Same(n) => (n, n),
             JoinKey::Pair { left, right, .. } => (left, right),
         };
-        let lt = scope::find_column(left.schema(), &l.name)
-            .ok_or_else(|| scope::unknown_column(left.schema(), &l.name, l.span, &[]).label("not a column of the left side"))?;
-        let rt = scope::find_column(right.schema(), &r.name)
-            .ok_or_else(|| scope::unknown_column(right.schema(), &r.name, r.span, &[]).label("not a column of the right side"))?;
+        let lt = scope::find_column(left.schema(), &l.name).ok_or_else(|| {
+            scope::unknown_column(left.schema(), &l.name, l.span, &[]).label("not a column of the left side")
+        })?;
+        let rt = scope::find_column(right.schema(), &r.name).ok_or_else(|| {
+            scope::unknown_column(right.schema(), &r.name, r.span, &[]).label("not a column of the right side")
+        })?;
         let compatible = lt.ty == rt.ty
             || (lt.ty.is_numeric() && rt.ty.is_numeric())
             || (lt.ty.is_stringlike() && rt.ty.is_stringlike());

@@ -14,8 +14,21 @@ use crate::types::KType;
 
 /// Chart kinds `render` accepts (Kusto's list; kqlog draws the common ones).
 pub const CHARTS: &[&str] = &[
-    "table", "timechart", "linechart", "areachart", "stackedareachart", "columnchart", "barchart", "piechart",
-    "scatterchart", "card", "anomalychart", "pivotchart", "ladderchart", "timepivot", "treemap",
+    "table",
+    "timechart",
+    "linechart",
+    "areachart",
+    "stackedareachart",
+    "columnchart",
+    "barchart",
+    "piechart",
+    "scatterchart",
+    "card",
+    "anomalychart",
+    "pivotchart",
+    "ladderchart",
+    "timepivot",
+    "treemap",
 ];
 
 impl Planner<'_> {
@@ -28,7 +41,8 @@ impl Planner<'_> {
     pub(super) fn getschema(&mut self, pipe: Pipe, span: Span) -> PResult<Pipe> {
         let fields = pipe.schema().fields().clone();
         let names: Vec<String> = fields.iter().map(|f| f.name().clone()).collect();
-        let ktypes: Vec<KType> = fields.iter().map(|f| KType::of_arrow(f.data_type()).unwrap_or(KType::String)).collect();
+        let ktypes: Vec<KType> =
+            fields.iter().map(|f| KType::of_arrow(f.data_type()).unwrap_or(KType::String)).collect();
         let schema = Arc::new(Schema::new(vec![
             Field::new("ColumnName", DataType::Utf8, false),
             Field::new("ColumnOrdinal", DataType::Int32, false),
@@ -54,9 +68,12 @@ impl Planner<'_> {
             if let Some(n) = &c.name
                 && names.contains(&n.name)
             {
-                return Err(Diagnostic::new(codes::DUPLICATE_COLUMN, format!("`serialize` cannot replace column `{}`", n.name))
-                    .at(n.span)
-                    .help("use `extend` to replace a column"));
+                return Err(Diagnostic::new(
+                    codes::DUPLICATE_COLUMN,
+                    format!("`serialize` cannot replace column `{}`", n.name),
+                )
+                .at(n.span)
+                .help("use `extend` to replace a column"));
             }
         }
         self.extend(pipe, columns, span)

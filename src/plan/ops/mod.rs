@@ -47,12 +47,11 @@ impl Planner<'_> {
             OperatorKind::GetSchema => self.getschema(pipe, span),
             OperatorKind::Serialize { columns } => self.serialize(pipe, columns, span),
             OperatorKind::Render { chart, properties } => self.render(pipe, chart, properties),
-            OperatorKind::Unsupported { name } => Err(Diagnostic::new(
-                codes::UNSUPPORTED_OPERATOR,
-                format!("the operator `{name}` is not supported yet"),
-            )
-            .at(span)
-            .help("see grammar/SUPPORTED.md for the operators kqlog runs")),
+            OperatorKind::Unsupported { name } => {
+                Err(Diagnostic::new(codes::UNSUPPORTED_OPERATOR, format!("the operator `{name}` is not supported yet"))
+                    .at(span)
+                    .help("see grammar/SUPPORTED.md for the operators kqlog runs"))
+            }
         }
     }
 
@@ -60,7 +59,8 @@ impl Planner<'_> {
         let schema = pipe.schema().clone();
         let t = self.lower_expr(predicate, &Cx::new(&schema).predicate())?;
         let e = require_bool(t, predicate.span, "the `where` condition")?;
-        let plan = LogicalPlanBuilder::from(pipe.plan).filter(e).and_then(|b| b.build()).map_err(|e| df_err(e, span))?;
+        let plan =
+            LogicalPlanBuilder::from(pipe.plan).filter(e).and_then(|b| b.build()).map_err(|e| df_err(e, span))?;
         Ok(Pipe { plan, ..pipe })
     }
 }

@@ -32,8 +32,11 @@ impl Planner<'_> {
             let name = match &c.name {
                 Some(n) => {
                     if !declared.insert(n.name.clone()) {
-                        return Err(Diagnostic::new(codes::DUPLICATE_COLUMN, format!("column `{}` is declared twice", n.name))
-                            .at(n.span));
+                        return Err(Diagnostic::new(
+                            codes::DUPLICATE_COLUMN,
+                            format!("column `{}` is declared twice", n.name),
+                        )
+                        .at(n.span));
                     }
                     n.name.clone()
                 }
@@ -163,8 +166,11 @@ impl Planner<'_> {
             let out = map.get(n).cloned().unwrap_or_else(|| n.clone());
             if !seen.insert(out.clone()) {
                 let at = renames.iter().find(|(new, _)| new.name == out).map_or(span, |(new, _)| new.span);
-                return Err(Diagnostic::new(codes::DUPLICATE_COLUMN, format!("renaming makes two columns named `{out}`"))
-                    .at(at));
+                return Err(Diagnostic::new(
+                    codes::DUPLICATE_COLUMN,
+                    format!("renaming makes two columns named `{out}`"),
+                )
+                .at(at));
             }
             exprs.push(passthrough(&schema, n).alias(out));
         }
@@ -176,16 +182,19 @@ impl Planner<'_> {
         let names = column_names(&schema);
         let mut ordered: Vec<String> = Vec::new();
         for k in keys {
-            let mut matched: Vec<String> =
-                names.iter().filter(|n| wildcard_match(&k.column.pattern, n) && !ordered.contains(n)).cloned().collect();
+            let mut matched: Vec<String> = names
+                .iter()
+                .filter(|n| wildcard_match(&k.column.pattern, n) && !ordered.contains(n))
+                .cloned()
+                .collect();
             if matched.is_empty() && !k.column.is_wildcard() {
                 return Err(scope::unknown_column(&schema, &k.column.pattern, k.column.span, &[]));
             }
             match k.order.as_deref() {
                 Some("asc") => matched.sort(),
                 Some("desc") => matched.sort_by(|a, b| b.cmp(a)),
-                Some("granny-asc") => matched.sort_by(|a, b| granny(a).cmp(&granny(b))),
-                Some("granny-desc") => matched.sort_by(|a, b| granny(b).cmp(&granny(a))),
+                Some("granny-asc") => matched.sort_by_key(|a| granny(a)),
+                Some("granny-desc") => matched.sort_by_key(|b| std::cmp::Reverse(granny(b))),
                 _ => {}
             }
             ordered.extend(matched);
@@ -240,7 +249,9 @@ fn references_any(e: &ast::Expr, names: &HashSet<String>) -> bool {
         ExprKind::Index { base, index } => references_any(base, names) || references_any(index, names),
         ExprKind::Unary { operand, .. } => references_any(operand, names),
         ExprKind::Binary { left, right, .. } => references_any(left, names) || references_any(right, names),
-        ExprKind::InList { expr, list, .. } => references_any(expr, names) || list.iter().any(|x| references_any(x, names)),
+        ExprKind::InList { expr, list, .. } => {
+            references_any(expr, names) || list.iter().any(|x| references_any(x, names))
+        }
         ExprKind::InTable { expr, .. } => references_any(expr, names),
         ExprKind::Between { expr, low, high, .. } => {
             references_any(expr, names) || references_any(low, names) || references_any(high, names)

@@ -37,7 +37,10 @@ impl Planner<'_> {
 
     pub(super) fn sort(&mut self, pipe: Pipe, keys: &[SortKey], span: Span) -> PResult<Pipe> {
         let sorts = self.sort_exprs(&pipe, keys)?;
-        let plan = LogicalPlanBuilder::from(pipe.plan).sort(sorts.clone()).and_then(|b| b.build()).map_err(|e| df_err(e, span))?;
+        let plan = LogicalPlanBuilder::from(pipe.plan)
+            .sort(sorts.clone())
+            .and_then(|b| b.build())
+            .map_err(|e| df_err(e, span))?;
         Ok(Pipe { plan, name: pipe.name, order: Some(sorts), render: pipe.render })
     }
 
@@ -49,16 +52,22 @@ impl Planner<'_> {
             Some(ScalarValue::Int64(Some(n))) => n,
             Some(ScalarValue::Int32(Some(n))) => n.into(),
             _ => {
-                return Err(Diagnostic::new(codes::BAD_VALUE, "the row count must be a constant whole number").at(count.span));
+                return Err(
+                    Diagnostic::new(codes::BAD_VALUE, "the row count must be a constant whole number").at(count.span)
+                );
             }
         };
-        usize::try_from(n)
-            .map_err(|_| Diagnostic::new(codes::BAD_VALUE, format!("the row count must not be negative, got {n}")).at(count.span))
+        usize::try_from(n).map_err(|_| {
+            Diagnostic::new(codes::BAD_VALUE, format!("the row count must not be negative, got {n}")).at(count.span)
+        })
     }
 
     pub(super) fn take(&mut self, pipe: Pipe, count: &ast::Expr, span: Span) -> PResult<Pipe> {
         let n = self.row_count(count)?;
-        let plan = LogicalPlanBuilder::from(pipe.plan).limit(0, Some(n)).and_then(|b| b.build()).map_err(|e| df_err(e, span))?;
+        let plan = LogicalPlanBuilder::from(pipe.plan)
+            .limit(0, Some(n))
+            .and_then(|b| b.build())
+            .map_err(|e| df_err(e, span))?;
         Ok(Pipe { plan, ..pipe })
     }
 

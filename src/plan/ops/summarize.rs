@@ -29,7 +29,13 @@ struct AggColumn {
 }
 
 impl Planner<'_> {
-    pub(super) fn summarize(&mut self, pipe: Pipe, aggregates: &[NamedExpr], by: &[NamedExpr], span: Span) -> PResult<Pipe> {
+    pub(super) fn summarize(
+        &mut self,
+        pipe: Pipe,
+        aggregates: &[NamedExpr],
+        by: &[NamedExpr],
+        span: Span,
+    ) -> PResult<Pipe> {
         let schema = pipe.schema().clone();
         let cx = Cx::new(&schema);
         // Group keys, named first: aggregate names must avoid them.
@@ -42,8 +48,9 @@ impl Planner<'_> {
                 None => inferred_name(&b.expr).unwrap_or_else(|| generated(&taken)),
             };
             if taken.contains(&name) {
-                return Err(Diagnostic::new(codes::DUPLICATE_COLUMN, format!("two `by` columns are named `{name}`"))
-                    .at(b.span));
+                return Err(
+                    Diagnostic::new(codes::DUPLICATE_COLUMN, format!("two `by` columns are named `{name}`")).at(b.span)
+                );
             }
             taken.insert(name.clone());
             groups.push((name, t.expr));
@@ -71,12 +78,12 @@ impl Planner<'_> {
         let agg_names: Vec<String> = (0..aggs.len()).map(|i| format!("__kql_agg{i}")).collect();
         let aliased: Vec<Expr> = aggs.iter().zip(&agg_names).map(|(a, n)| a.clone().alias(n.clone())).collect();
         let group_names: Vec<String> = (0..groups.len()).map(|i| format!("__kql_by{i}")).collect();
-        let group_exprs: Vec<Expr> = groups.iter().zip(&group_names).map(|((_, e), n)| e.clone().alias(n.clone())).collect();
+        let group_exprs: Vec<Expr> =
+            groups.iter().zip(&group_names).map(|((_, e), n)| e.clone().alias(n.clone())).collect();
         let grouped_inputs: Vec<Expr> = groups.iter().map(|(_, e)| e.clone()).collect();
 
-        let builder = LogicalPlanBuilder::from(pipe.plan)
-            .aggregate(group_exprs, aliased)
-            .map_err(|e| df_err(e, span))?;
+        let builder =
+            LogicalPlanBuilder::from(pipe.plan).aggregate(group_exprs, aliased).map_err(|e| df_err(e, span))?;
 
         // Output: the `by` columns, then the aggregates, with unique names.
         let mut out: Vec<Expr> = Vec::new();
@@ -121,7 +128,9 @@ impl Planner<'_> {
                         return self.percentile_columns(a, name, args, first_level, cx);
                     }
                 }
-                "take_any" | "any" if args.len() > 1 || matches!(args.first().map(|x| &x.kind), Some(ExprKind::Star)) => {
+                "take_any" | "any"
+                    if args.len() > 1 || matches!(args.first().map(|x| &x.kind), Some(ExprKind::Star)) =>
+                {
                     return self.take_any_columns(args, cx, schema, by_names);
                 }
                 _ => {}
@@ -152,7 +161,8 @@ impl Planner<'_> {
         }
         let prefix = if max { "max" } else { "min" };
         let primary = inferred_name(key_ast);
-        let key_name = a.name.as_ref().map(|n| n.name.clone()).or_else(|| primary.clone()).unwrap_or(format!("{prefix}_"));
+        let key_name =
+            a.name.as_ref().map(|n| n.name.clone()).or_else(|| primary.clone()).unwrap_or(format!("{prefix}_"));
         let key_expr = if max {
             datafusion::functions_aggregate::expr_fn::max(key.expr.clone())
         } else {
@@ -170,7 +180,10 @@ impl Planner<'_> {
             match &arg.kind {
                 ExprKind::Star => {
                     for name in column_names(schema) {
-                        if Some(&name) == key_column.as_ref() || added.contains(&name) || (has_star && by_names.contains(&name)) {
+                        if Some(&name) == key_column.as_ref()
+                            || added.contains(&name)
+                            || (has_star && by_names.contains(&name))
+                        {
                             continue;
                         }
                         let v = crate::plan::scope::column(schema, &name, arg.span)?;
@@ -207,8 +220,11 @@ impl Planner<'_> {
         cx: &Cx,
     ) -> PResult<Vec<AggColumn>> {
         if args.len() <= first_level {
-            return Err(Diagnostic::new(codes::BAD_ARGUMENTS, format!("`{}()` needs at least one percentile", fname.name))
-                .at(fname.span));
+            return Err(Diagnostic::new(
+                codes::BAD_ARGUMENTS,
+                format!("`{}()` needs at least one percentile", fname.name),
+            )
+            .at(fname.span));
         }
         let value_name = inferred_name(&args[0]).unwrap_or_default();
         let mut out = Vec::new();

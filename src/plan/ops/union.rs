@@ -17,7 +17,13 @@ use crate::syntax::span::Span;
 use crate::types::KType;
 
 impl Planner<'_> {
-    pub(super) fn union_op(&mut self, pipe: Pipe, options: &UnionOptions, tables: &[TabularExpr], span: Span) -> PResult<Pipe> {
+    pub(super) fn union_op(
+        &mut self,
+        pipe: Pipe,
+        options: &UnionOptions,
+        tables: &[TabularExpr],
+        span: Span,
+    ) -> PResult<Pipe> {
         let label = pipe.name.clone().unwrap_or_else(|| "union_arg0".to_string());
         let mut legs = vec![(pipe, label)];
         legs.extend(self.union_legs(tables, 1)?);
@@ -124,7 +130,10 @@ impl Planner<'_> {
                 };
                 exprs.push(e.alias(out.clone()));
             }
-            let plan = LogicalPlanBuilder::from(pipe.plan).project(exprs).and_then(|b| b.build()).map_err(|e| df_err(e, span))?;
+            let plan = LogicalPlanBuilder::from(pipe.plan)
+                .project(exprs)
+                .and_then(|b| b.build())
+                .map_err(|e| df_err(e, span))?;
             plans.push(plan);
         }
         let mut iter = plans.into_iter();
