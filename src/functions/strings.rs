@@ -26,7 +26,7 @@ pub fn register(r: &mut Registry) {
     r.scalar(&["strcat"], 1, MANY, strcat);
     r.scalar(&["strcat_delim"], 3, MANY, strcat_delim);
     r.scalar(&["split"], 2, 3, |p, c| call_udf(p, c, &SPLIT, &[S, S, L], KType::Dynamic));
-    r.scalar(&["replace_string", "replace"], 3, 3, |p, c| call_udf(p, c, &REPLACE_STRING, &[S, S, S], KType::String));
+    r.scalar(&["replace_string"], 3, 3, |p, c| call_udf(p, c, &REPLACE_STRING, &[S, S, S], KType::String));
     r.scalar(&["reverse"], 1, 1, |p, c| call_udf(p, c, &REVERSE, &[S], KType::String));
     r.scalar(&["countof"], 2, 3, |p, c| call_udf(p, c, &crate::functions::strings::COUNTOF, &[S, S, S], KType::Long));
     r.scalar(&["strrep"], 2, 3, |p, c| call_udf(p, c, &STRREP, &[S, L, S], KType::String));
