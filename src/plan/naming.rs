@@ -117,6 +117,7 @@ pub fn result_name_kind(function: &str) -> ResultName {
         "tdigest" => PrefixAndFirstArgument("tdigest"),
         "buildschema" => PrefixAndFirstArgument("schema"),
         "any" => PrefixAndFirstArgument("any"),
+        "anyif" => PrefixAndFirstArgument("anyif"),
         _ => None,
     }
 }

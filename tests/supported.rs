@@ -1,0 +1,57 @@
+//! Keeps `grammar/SUPPORTED.md` true: every function kqlog registers is
+//! listed there and is called by at least one logic test; every operator
+//! kqlog runs is listed.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+
+fn logic_text() -> String {
+    let mut out = String::new();
+    let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/logic")];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push_str(&std::fs::read_to_string(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+fn supported_md() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("grammar/SUPPORTED.md")).unwrap()
+}
+
+#[test]
+fn every_function_is_documented_and_tested() {
+    let doc = supported_md();
+    let tests = logic_text();
+    let mut undocumented = Vec::new();
+    let mut untested = Vec::new();
+    let mut names: Vec<&str> = kqlog::functions::names().collect();
+    names.sort();
+    for n in names {
+        if !doc.contains(&format!("`{n}`")) {
+            undocumented.push(n);
+        }
+        let called = tests.match_indices(&format!("{n}(")).any(|(at, _)| {
+            !tests[..at].chars().next_back().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+        });
+        if !called {
+            untested.push(n);
+        }
+    }
+    assert!(undocumented.is_empty(), "functions missing from SUPPORTED.md: {undocumented:?}");
+    assert!(untested.is_empty(), "functions no logic test calls: {untested:?}");
+}
+
+#[test]
+fn every_operator_is_documented() {
+    let doc = supported_md();
+    for op in kqlog::syntax::tabular::OPERATORS.iter().chain(kqlog::syntax::tabular::UNSUPPORTED_OPERATORS) {
+        assert!(doc.contains(&format!("`{op}`")), "operator `{op}` missing from SUPPORTED.md");
+    }
+}
