@@ -18,6 +18,7 @@ pub mod diag;
 pub mod engine;
 pub mod error;
 pub mod functions;
+pub mod ingest;
 pub mod output;
 pub mod plan;
 pub mod syntax;

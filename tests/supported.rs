@@ -37,9 +37,9 @@ fn every_function_is_documented_and_tested() {
         if !doc.contains(&format!("`{n}`")) {
             undocumented.push(n);
         }
-        let called = tests.match_indices(&format!("{n}(")).any(|(at, _)| {
-            !tests[..at].chars().next_back().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
-        });
+        let called = tests
+            .match_indices(&format!("{n}("))
+            .any(|(at, _)| !tests[..at].chars().next_back().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_'));
         if !called {
             untested.push(n);
         }

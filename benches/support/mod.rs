@@ -95,7 +95,7 @@ pub fn workspace(rows: usize) -> PathBuf {
     std::fs::create_dir_all(file.parent().unwrap_or(&dir)).unwrap_or_else(|e| panic!("{e}"));
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
-        .set_max_row_group_size(128 * 1024)
+        .set_max_row_group_row_count(Some(128 * 1024))
         .build();
     let tmp = file.with_extension("tmp");
     let f = std::fs::File::create(&tmp).unwrap_or_else(|e| panic!("{e}"));

@@ -1,6 +1,7 @@
 //! Command-line interface. Exit codes: 0 ok, 1 failed assertion, 2 query
 //! error, 3 input/IO error, 64 bad usage.
 
+mod ingest;
 mod query;
 
 use std::io::IsTerminal;
@@ -25,6 +26,8 @@ enum Command {
     Query(QueryArgs),
     /// Show how a query parses and the DataFusion plan it becomes.
     Explain(QueryArgs),
+    /// Turn container logs and Log Analytics exports into a workspace.
+    Ingest(ingest::IngestArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -70,6 +73,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Query(a) => query::run(&a, false),
         Command::Explain(a) => query::run(&a, true),
+        Command::Ingest(a) => ingest::run(&a).map_err(|e| (e, String::new())),
     };
     match result {
         Ok(code) => ExitCode::from(code),

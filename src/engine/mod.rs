@@ -48,6 +48,8 @@ pub fn session_config() -> SessionConfig {
     let opts = config.options_mut();
     // `Utf8View` would erase the string/dynamic distinction (see crate::types).
     opts.execution.parquet.schema_force_view_types = false;
+    // Read the Arrow schema kqlog wrote: it is what marks `dynamic` columns.
+    opts.execution.parquet.skip_metadata = false;
     // Decode other columns only for rows that pass the filters: log searches
     // are selective.
     opts.execution.parquet.pushdown_filters = true;

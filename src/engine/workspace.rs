@@ -105,9 +105,14 @@ pub async fn register(ctx: &SessionContext, dir: &Path) -> Result<()> {
             url.push('/');
         }
         let table_url = ListingTableUrl::parse(&url).map_err(|e| Error::io(format!("{url}: {e}")))?;
-        let options =
-            ListingOptions::new(std::sync::Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
         let state = ctx.state();
+        // kqlog's Parquet reading: the embedded Arrow schema (it marks
+        // `dynamic` columns) and no Utf8View (it would erase that mark).
+        let format = ParquetFormat::default()
+            .with_options(state.table_options().parquet.clone())
+            .with_skip_metadata(false)
+            .with_force_view_types(false);
+        let options = ListingOptions::new(std::sync::Arc::new(format)).with_file_extension(".parquet");
         let schema = options.infer_schema(&state, &table_url).await.map_err(|e| {
             Error::io(format!("cannot read the Parquet schema of `{}`: {}", t.name, e.strip_backtrace()))
         })?;

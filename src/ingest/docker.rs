@@ -1,0 +1,386 @@
+//! Docker hosts: `containers/<id>/<id>-json.log` (rotated `.1`, `.2`, `.gz`)
+//! in json-file format, with `config.v2.json` and `hostconfig.json` giving
+//! ContainerInventory and ContainerImageInventory rows.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+use crate::error::{Error, Result};
+use crate::ingest::rows::Value;
+use crate::ingest::schema::{CONTAINER_IMAGE_INVENTORY, CONTAINER_INVENTORY};
+use crate::ingest::sink::{Container, Sink, split_image};
+use crate::ingest::source::{self, Reading};
+use crate::types::time;
+
+/// A logical line longer than this continues in a new row.
+pub const MAX_LINE: usize = 1024 * 1024;
+
+#[derive(Deserialize)]
+struct JsonLine<'a> {
+    #[serde(borrow)]
+    log: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    stream: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    time: Option<Cow<'a, str>>,
+}
+
+/// Strips one line terminator (`\n` or `\r\n`).
+pub fn strip_terminator(s: &str) -> &str {
+    let s = s.strip_suffix('\n').unwrap_or(s);
+    s.strip_suffix('\r').unwrap_or(s)
+}
+
+/// Parses a log timestamp; Docker's "unset" `0001-01-01` is null.
+pub fn parse_time(s: &str) -> Option<Option<i64>> {
+    if s.starts_with("0001-01-01") {
+        return Some(None);
+    }
+    time::parse_datetime(s).map(Some)
+}
+
+/// Fragments of a logical line waiting for their end, per stream.
+#[derive(Default)]
+pub struct Partials {
+    pending: BTreeMap<String, (String, Option<i64>, u64)>,
+}
+
+impl Partials {
+    /// Adds a fragment; returns the completed line (text, time) if `last`.
+    pub fn add(
+        &mut self,
+        stream: &str,
+        text: &str,
+        t: Option<i64>,
+        offset: u64,
+        last: bool,
+    ) -> Option<(String, Option<i64>)> {
+        match self.pending.remove(stream) {
+            Some((mut acc, t0, off)) => {
+                acc.push_str(text);
+                if last || acc.len() >= MAX_LINE {
+                    Some((acc, t0))
+                } else {
+                    self.pending.insert(stream.to_string(), (acc, t0, off));
+                    None
+                }
+            }
+            None if last => Some((text.to_string(), t)),
+            None => {
+                self.pending.insert(stream.to_string(), (text.to_string(), t, offset));
+                None
+            }
+        }
+    }
+
+    /// The offset before which every line is complete.
+    pub fn safe(&self, offset: u64) -> u64 {
+        self.pending.values().map(|(_, _, o)| *o).min().unwrap_or(offset).min(offset)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+}
+
+/// Reads one json-file log into `sink` for container `c`.
+pub fn read_json_log(sink: &mut Sink, path: &Path, c: &Container) -> Result<()> {
+    let Some(mut r) = source::begin(sink, path)? else { return Ok(()) };
+    read_json_lines(sink, &mut r, c)
+}
+
+pub fn read_json_lines(sink: &mut Sink, r: &mut Reading, c: &Container) -> Result<()> {
+    let mut buf = Vec::new();
+    let mut parts = Partials::default();
+    while let Some(start) = r.next_line(&mut buf)? {
+        sink.stats.bytes += buf.len() as u64 + 1;
+        let this_line = r.line_no - 1;
+        let text = source::text(&buf);
+        if text.trim().is_empty() {
+            continue;
+        }
+        let parsed: JsonLine = match serde_json::from_str(&text) {
+            Ok(p) => p,
+            Err(e) => {
+                sink.reject(&r.display, this_line, &format!("not a docker json-file line: {e}"), &text);
+                continue;
+            }
+        };
+        let when = match parsed.time.as_deref().map(parse_time) {
+            Some(Some(t)) => t,
+            Some(None) => {
+                sink.reject(&r.display, this_line, "the `time` field is not a timestamp", &text);
+                continue;
+            }
+            None => {
+                sink.reject(&r.display, this_line, "no `time` field", &text);
+                continue;
+            }
+        };
+        let stream = parsed.stream.as_deref().unwrap_or("stdout");
+        let log = parsed.log.as_deref().unwrap_or("");
+        let last = log.ends_with('\n');
+        if let Some((line, t)) = parts.add(stream, log, when, start, last) {
+            sink.log_line(c, t, stream, strip_terminator(&line))?;
+        }
+        if sink.needs_checkpoint() && parts.is_empty() {
+            r.mark(sink, r.offset, r.line_no);
+            sink.checkpoint()?;
+        }
+    }
+    // Lines still waiting for their end are read again next time.
+    r.mark(sink, parts.safe(r.offset), r.line_no);
+    Ok(())
+}
+
+/// The json-file logs of a container folder, oldest first
+/// (`x-json.log.3`, `.2`, `.1`, then `x-json.log`).
+fn log_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<(u64, PathBuf)> = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            let Some(p) = name.find("-json.log") else { continue };
+            let rest = &name[p + "-json.log".len()..];
+            let rest = rest.strip_suffix(".gz").unwrap_or(rest);
+            let generation = if rest.is_empty() {
+                0
+            } else {
+                match rest.strip_prefix('.').and_then(|n| n.parse::<u64>().ok()) {
+                    Some(n) => n,
+                    None => continue,
+                }
+            };
+            out.push((generation, e.path()));
+        }
+    }
+    out.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    out.into_iter().map(|(_, p)| p).collect()
+}
+
+fn read_json(path: &Path) -> Option<Json> {
+    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+}
+
+fn s(v: Option<&Json>) -> String {
+    match v {
+        Some(Json::String(x)) => x.clone(),
+        Some(Json::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// What the container folder's metadata says.
+pub struct Metadata {
+    pub container: Container,
+    pub state: String,
+    pub exit_code: Option<i64>,
+    pub created: Option<i64>,
+    pub started: Option<i64>,
+    pub finished: Option<i64>,
+    pub image_id: String,
+    pub hostname: String,
+    pub env: String,
+    pub command: String,
+    pub ports: String,
+    pub links: String,
+    pub compose: String,
+}
+
+fn time_of(v: Option<&Json>) -> Option<i64> {
+    v.and_then(Json::as_str).and_then(parse_time).flatten()
+}
+
+/// Reads `config.v2.json` (or the older `config.json`) and `hostconfig.json`.
+pub fn metadata(dir: &Path, id: &str) -> Option<Metadata> {
+    let cfg = read_json(&dir.join("config.v2.json")).or_else(|| read_json(&dir.join("config.json")))?;
+    let host = read_json(&dir.join("hostconfig.json"));
+    let config = cfg.get("Config");
+    let state = cfg.get("State");
+    let image_ref = s(config.and_then(|c| c.get("Image")));
+    let (repository, image_name, tag) = split_image(&image_ref);
+    let labels = config.and_then(|c| c.get("Labels")).and_then(Json::as_object).cloned().unwrap_or_default();
+    let label = |k: &str| labels.get(k).and_then(Json::as_str).unwrap_or("").to_string();
+    let name = s(cfg.get("Name")).trim_start_matches('/').to_string();
+    let flag = |k: &str| state.and_then(|st| st.get(k)).and_then(Json::as_bool).unwrap_or(false);
+    let exit_code = state.and_then(|st| st.get("ExitCode")).and_then(Json::as_i64);
+    let state_name = if flag("Paused") {
+        "Paused"
+    } else if flag("Running") {
+        "Running"
+    } else if exit_code.unwrap_or(0) > 0 {
+        "Failed"
+    } else {
+        "Stopped"
+    };
+    let pod_name = label("io.kubernetes.pod.name");
+    let container_name = label("io.kubernetes.container.name");
+    let container = Container {
+        id: s(cfg.get("ID")).if_empty(id),
+        log_name: if pod_name.is_empty() {
+            name.clone()
+        } else {
+            format!("{}/{}", label("io.kubernetes.pod.uid"), container_name)
+        },
+        name: if container_name.is_empty() { name.clone() } else { container_name },
+        image: image_ref.clone(),
+        image_name,
+        image_tag: tag,
+        repository,
+        pod_name,
+        pod_namespace: label("io.kubernetes.pod.namespace"),
+        pod_uid: label("io.kubernetes.pod.uid"),
+        kubernetes: None,
+    };
+    let json_text = |v: Option<&Json>| match v {
+        Some(Json::Null) | None => String::new(),
+        Some(x) => x.to_string(),
+    };
+    Some(Metadata {
+        container,
+        state: state_name.to_string(),
+        exit_code,
+        created: time_of(cfg.get("Created")),
+        started: time_of(state.and_then(|st| st.get("StartedAt"))),
+        finished: time_of(state.and_then(|st| st.get("FinishedAt"))),
+        image_id: s(cfg.get("Image")).trim_start_matches("sha256:").to_string(),
+        hostname: s(config.and_then(|c| c.get("Hostname"))),
+        env: json_text(config.and_then(|c| c.get("Env"))),
+        command: json_text(config.and_then(|c| c.get("Cmd"))),
+        ports: json_text(host.as_ref().and_then(|h| h.get("PortBindings"))),
+        links: json_text(host.as_ref().and_then(|h| h.get("Links"))),
+        compose: label("com.docker.compose.project"),
+    })
+}
+
+trait IfEmpty {
+    fn if_empty(self, other: &str) -> String;
+}
+
+impl IfEmpty for String {
+    fn if_empty(self, other: &str) -> String {
+        if self.is_empty() { other.to_string() } else { self }
+    }
+}
+
+/// A ContainerInventory row. `TimeGenerated` is the newest time the
+/// metadata gives (a collection time does not exist offline).
+pub fn inventory_row(sink: &mut Sink, m: &Metadata) -> Result<()> {
+    let computer = sink.opts.computer.clone();
+    let def = &CONTAINER_INVENTORY;
+    let when = [m.finished, m.started, m.created].into_iter().flatten().max();
+    let t = sink.table(def);
+    let ix = |n: &str| def.index(n).unwrap_or(usize::MAX);
+    let opt = |x: Option<i64>| x.map_or(Value::Null, Value::Time);
+    t.set(ix("SourceSystem"), Value::Str("Containers"));
+    t.set(ix("TimeGenerated"), opt(when));
+    t.set(ix("Computer"), Value::Str(&computer));
+    t.set(ix("ContainerID"), Value::Str(&m.container.id));
+    t.set(ix("Name"), Value::Str(&m.container.name));
+    t.set(ix("ContainerHostname"), Value::Str(&m.hostname));
+    t.set(ix("Image"), Value::Str(&m.container.image_name));
+    t.set(ix("ImageTag"), Value::Str(&m.container.image_tag));
+    t.set(ix("Repository"), Value::Str(&m.container.repository));
+    t.set(ix("ImageID"), Value::Str(&m.image_id));
+    t.set(ix("ContainerState"), Value::Str(&m.state));
+    t.set(ix("ExitCode"), m.exit_code.map_or(Value::Null, Value::Long));
+    t.set(ix("CreatedTime"), opt(m.created));
+    t.set(ix("StartedTime"), opt(m.started));
+    t.set(ix("FinishedTime"), opt(m.finished));
+    t.set(ix("EnvironmentVar"), Value::Str(&m.env));
+    t.set(ix("Command"), Value::Str(&m.command));
+    t.set(ix("Ports"), Value::Str(&m.ports));
+    t.set(ix("Links"), Value::Str(&m.links));
+    t.set(ix("ComposeGroup"), Value::Str(&m.compose));
+    t.set(ix("Type"), Value::Str("ContainerInventory"));
+    sink.end_row(def.name)
+}
+
+/// ContainerImageInventory rows: per image, how many containers are in each state.
+pub fn image_inventory(sink: &mut Sink, all: &[Metadata]) -> Result<()> {
+    let mut by_image: BTreeMap<String, Vec<&Metadata>> = BTreeMap::new();
+    for m in all {
+        by_image.entry(m.container.image.clone()).or_default().push(m);
+    }
+    let computer = sink.opts.computer.clone();
+    let def = &CONTAINER_IMAGE_INVENTORY;
+    for ms in by_image.values() {
+        let first = ms[0];
+        let count = |st: &str| ms.iter().filter(|m| m.state == st).count() as i64;
+        let when = ms.iter().flat_map(|m| [m.finished, m.started, m.created]).flatten().max();
+        let t = sink.table(def);
+        let ix = |n: &str| def.index(n).unwrap_or(usize::MAX);
+        t.set(ix("SourceSystem"), Value::Str("Containers"));
+        t.set(ix("TimeGenerated"), when.map_or(Value::Null, Value::Time));
+        t.set(ix("Computer"), Value::Str(&computer));
+        t.set(ix("Image"), Value::Str(&first.container.image_name));
+        t.set(ix("ImageTag"), Value::Str(&first.container.image_tag));
+        t.set(ix("Repository"), Value::Str(&first.container.repository));
+        t.set(ix("ImageID"), Value::Str(&first.image_id));
+        t.set(ix("Running"), Value::Long(count("Running")));
+        t.set(ix("Paused"), Value::Long(count("Paused")));
+        t.set(ix("Stopped"), Value::Long(count("Stopped")));
+        t.set(ix("Failed"), Value::Long(count("Failed")));
+        t.set(ix("TotalContainer"), Value::Long(ms.len() as i64));
+        t.set(ix("Type"), Value::Str("ContainerImageInventory"));
+        sink.end_row(def.name)?;
+    }
+    Ok(())
+}
+
+/// True for a folder that holds one container's json-file logs.
+pub fn is_container_dir(dir: &Path) -> bool {
+    !log_files(dir).is_empty() || dir.join("config.v2.json").exists()
+}
+
+/// Ingests a container folder; returns its metadata when it changed.
+pub fn ingest_container(sink: &mut Sink, dir: &Path) -> Result<Option<Metadata>> {
+    let id = dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let meta = metadata(dir, &id);
+    let container = meta.as_ref().map(|m| m.container.clone()).unwrap_or_else(|| Container {
+        id: id.clone(),
+        log_name: id.clone(),
+        name: id.clone(),
+        ..Default::default()
+    });
+    for f in log_files(dir) {
+        read_json_log(sink, &f, &container)?;
+    }
+    // Inventory rows only when the metadata file is new or changed.
+    let Some(m) = meta else { return Ok(None) };
+    let cfg = if dir.join("config.v2.json").exists() { dir.join("config.v2.json") } else { dir.join("config.json") };
+    let Some(mut r) = source::begin(sink, &cfg)? else { return Ok(None) };
+    let mut buf = Vec::new();
+    while r.next_line(&mut buf)?.is_some() {}
+    // The metadata file is one document: mark all of it read.
+    let size = std::fs::metadata(&cfg).map(|x| x.len()).unwrap_or(r.offset);
+    r.mark(sink, size.max(r.offset), r.line_no);
+    inventory_row(sink, &m)?;
+    Ok(Some(m))
+}
+
+/// Ingests a Docker data root (or its `containers/` folder).
+pub fn ingest_root(sink: &mut Sink, root: &Path) -> Result<()> {
+    let containers = if root.join("containers").is_dir() { root.join("containers") } else { root.to_path_buf() };
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&containers)
+        .map_err(|e| Error::io(format!("cannot read `{}`: {e}", containers.display())))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir() && is_container_dir(p))
+        .collect();
+    dirs.sort();
+    let mut changed = Vec::new();
+    for d in dirs {
+        if let Some(m) = ingest_container(sink, &d)? {
+            changed.push(m);
+        }
+    }
+    if !changed.is_empty() {
+        image_inventory(sink, &changed)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,99 @@
+//! ContainerLogV2's `LogLevel`: from a LogMonitor record's level, else a
+//! JSON `level`/`severity` field, else a level keyword near the start of
+//! the line (`ERROR …`, `[warn]`, `level=info`), else `UNKNOWN`.
+
+/// Kusto's level names for Windows event levels as LogMonitor prints them.
+pub fn from_windows(level: &str) -> &'static str {
+    match level.trim().to_ascii_lowercase().as_str() {
+        "critical" => "CRITICAL",
+        "error" => "ERROR",
+        "warning" => "WARNING",
+        "information" | "informational" => "INFO",
+        "verbose" => "DEBUG",
+        _ => "UNKNOWN",
+    }
+}
+
+/// A level word in any common spelling.
+pub fn from_word(w: &str) -> Option<&'static str> {
+    Some(match w.to_ascii_lowercase().as_str() {
+        "crit" | "critical" | "fatal" | "panic" | "emerg" | "emergency" | "alert" => "CRITICAL",
+        "err" | "error" | "eror" | "severe" => "ERROR",
+        "warn" | "warning" => "WARNING",
+        "info" | "information" | "informational" | "notice" => "INFO",
+        "debug" | "dbug" | "verbose" | "fine" => "DEBUG",
+        "trace" | "trce" | "finest" => "TRACE",
+        _ => return None,
+    })
+}
+
+/// Numeric levels of bunyan/pino-style JSON logs.
+fn from_number(n: i64) -> Option<&'static str> {
+    Some(match n {
+        60.. => "CRITICAL",
+        50..=59 => "ERROR",
+        40..=49 => "WARNING",
+        30..=39 => "INFO",
+        20..=29 => "DEBUG",
+        10..=19 => "TRACE",
+        _ => return None,
+    })
+}
+
+/// The level of a parsed JSON object line, if it names one.
+pub fn from_json(obj: &serde_json::Map<String, serde_json::Value>) -> Option<&'static str> {
+    for key in ["level", "severity", "Level", "Severity", "lvl", "loglevel", "log.level", "@l"] {
+        match obj.get(key) {
+            Some(serde_json::Value::String(s)) => {
+                if let Some(l) = from_word(s) {
+                    return Some(l);
+                }
+            }
+            Some(serde_json::Value::Number(n)) => {
+                if let Some(l) = n.as_i64().and_then(from_number) {
+                    return Some(l);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A level keyword among the first words of a text line.
+pub fn from_text(line: &str) -> Option<&'static str> {
+    let head: String = line.chars().take(80).collect();
+    if let Some(p) = head.find("level=") {
+        let v: String = head[p + 6..].chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+        if let Some(l) = from_word(&v) {
+            return Some(l);
+        }
+    }
+    for word in head.split(|c: char| !c.is_ascii_alphabetic()).filter(|w| !w.is_empty()).take(4) {
+        // Only shouted or capitalised keywords: `error:` inside a sentence is not a level.
+        let shouted = word.chars().all(|c| c.is_ascii_uppercase());
+        let bracketed = head.contains(&format!("[{word}]"));
+        let plausible = shouted || bracketed || head.starts_with(word);
+        if plausible && let Some(l) = from_word(word) {
+            return Some(l);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keywords() {
+        assert_eq!(from_text("ERROR Unhandled exception"), Some("ERROR"));
+        assert_eq!(from_text("2026/11/03 10:00:00 [warn] slow"), Some("WARNING"));
+        assert_eq!(from_text("ts=1 level=info msg=ok"), Some("INFO"));
+        assert_eq!(from_text("Listening on :8080"), None);
+        assert_eq!(from_text("the error rate rose"), None);
+        assert_eq!(from_windows("Information"), "INFO");
+        let obj = serde_json::json!({"severity": "Warning", "msg": "x"});
+        assert_eq!(from_json(obj.as_object().unwrap_or(&Default::default())), Some("WARNING"));
+    }
+}

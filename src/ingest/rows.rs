@@ -1,0 +1,261 @@
+//! Row buffers: typed Arrow builders for one table, filled row by row
+//! without intermediate allocations. Unset string cells become `""`
+//! (Kusto strings are never null); other unset cells are null.
+
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayBuilder, ArrayRef, BooleanBuilder, Decimal128Builder, DurationNanosecondBuilder, Float64Builder, Int32Builder,
+    Int64Builder, LargeStringBuilder, RecordBatch, StringBuilder, TimestampNanosecondBuilder,
+};
+use arrow::datatypes::{DataType, SchemaRef, TimeUnit};
+
+use crate::error::{Error, Result};
+
+/// One cell value, borrowed.
+#[derive(Debug, Clone, Copy)]
+pub enum Value<'a> {
+    Null,
+    Str(&'a str),
+    Long(i64),
+    Real(f64),
+    Bool(bool),
+    /// Nanoseconds since the epoch.
+    Time(i64),
+    /// Nanoseconds.
+    Span(i64),
+    /// JSON text of a dynamic value.
+    Json(&'a str),
+}
+
+enum Col {
+    Str(StringBuilder),
+    Dyn(LargeStringBuilder),
+    I32(Int32Builder),
+    I64(Int64Builder),
+    F64(Float64Builder),
+    Bool(BooleanBuilder),
+    Time(TimestampNanosecondBuilder),
+    Span(DurationNanosecondBuilder),
+    Dec(Decimal128Builder),
+}
+
+impl Col {
+    fn new(dt: &DataType) -> Col {
+        match dt {
+            DataType::LargeUtf8 => Col::Dyn(LargeStringBuilder::new()),
+            DataType::Int32 => Col::I32(Int32Builder::new()),
+            DataType::Int64 => Col::I64(Int64Builder::new()),
+            DataType::Float64 => Col::F64(Float64Builder::new()),
+            DataType::Boolean => Col::Bool(BooleanBuilder::new()),
+            DataType::Timestamp(TimeUnit::Nanosecond, _) => {
+                Col::Time(TimestampNanosecondBuilder::new().with_timezone(crate::types::UTC))
+            }
+            DataType::Duration(_) => Col::Span(DurationNanosecondBuilder::new()),
+            DataType::Decimal128(p, s) => {
+                Col::Dec(Decimal128Builder::new().with_precision_and_scale(*p, *s).unwrap_or_default())
+            }
+            _ => Col::Str(StringBuilder::new()),
+        }
+    }
+
+    fn push(&mut self, v: Value) -> usize {
+        match (self, v) {
+            (Col::Str(b), Value::Str(s) | Value::Json(s)) => {
+                b.append_value(s);
+                s.len()
+            }
+            (Col::Str(b), Value::Null) => {
+                b.append_value("");
+                0
+            }
+            (Col::Str(b), other) => {
+                let text = text_of(other);
+                b.append_value(&text);
+                text.len()
+            }
+            (Col::Dyn(b), Value::Json(s)) => {
+                b.append_value(s);
+                s.len()
+            }
+            (Col::Dyn(b), Value::Str(s)) => {
+                let j = serde_json::Value::String(s.to_string()).to_string();
+                b.append_value(&j);
+                j.len()
+            }
+            (Col::Dyn(b), Value::Null) => {
+                b.append_null();
+                0
+            }
+            (Col::Dyn(b), other) => {
+                let text = json_of(other);
+                b.append_value(&text);
+                text.len()
+            }
+            (Col::I32(b), v) => {
+                b.append_option(as_i64(v).and_then(|x| i32::try_from(x).ok()));
+                4
+            }
+            (Col::I64(b), v) => {
+                b.append_option(as_i64(v));
+                8
+            }
+            (Col::F64(b), v) => {
+                b.append_option(match v {
+                    Value::Real(x) => Some(x),
+                    Value::Long(x) => Some(x as f64),
+                    _ => None,
+                });
+                8
+            }
+            (Col::Bool(b), v) => {
+                b.append_option(match v {
+                    Value::Bool(x) => Some(x),
+                    _ => None,
+                });
+                1
+            }
+            (Col::Time(b), v) => {
+                b.append_option(match v {
+                    Value::Time(x) => Some(x),
+                    _ => None,
+                });
+                8
+            }
+            (Col::Span(b), v) => {
+                b.append_option(match v {
+                    Value::Span(x) => Some(x),
+                    _ => None,
+                });
+                8
+            }
+            (Col::Dec(b), v) => {
+                b.append_option(match v {
+                    Value::Long(x) => Some(i128::from(x) * 10i128.pow(18)),
+                    Value::Real(x) => Some((x * 1e18) as i128),
+                    _ => None,
+                });
+                16
+            }
+        }
+    }
+
+    fn finish(&mut self) -> ArrayRef {
+        match self {
+            Col::Str(b) => Arc::new(b.finish()),
+            Col::Dyn(b) => Arc::new(b.finish()),
+            Col::I32(b) => Arc::new(b.finish()),
+            Col::I64(b) => Arc::new(b.finish()),
+            Col::F64(b) => Arc::new(b.finish()),
+            Col::Bool(b) => Arc::new(b.finish()),
+            Col::Time(b) => Arc::new(b.finish()),
+            Col::Span(b) => Arc::new(b.finish()),
+            Col::Dec(b) => Arc::new(b.finish()),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Col::Str(b) => b.len(),
+            Col::Dyn(b) => b.len(),
+            Col::I32(b) => b.len(),
+            Col::I64(b) => b.len(),
+            Col::F64(b) => b.len(),
+            Col::Bool(b) => b.len(),
+            Col::Time(b) => b.len(),
+            Col::Span(b) => b.len(),
+            Col::Dec(b) => b.len(),
+        }
+    }
+}
+
+fn as_i64(v: Value) -> Option<i64> {
+    match v {
+        Value::Long(x) | Value::Time(x) | Value::Span(x) => Some(x),
+        Value::Real(x) if x.is_finite() => Some(x as i64),
+        Value::Bool(b) => Some(i64::from(b)),
+        _ => None,
+    }
+}
+
+fn text_of(v: Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::Str(s) | Value::Json(s) => s.to_string(),
+        Value::Long(x) => x.to_string(),
+        Value::Real(x) => crate::types::format::real(x),
+        Value::Bool(b) => b.to_string(),
+        Value::Time(t) => crate::types::format::datetime(t),
+        Value::Span(t) => crate::types::format::timespan(t),
+    }
+}
+
+fn json_of(v: Value) -> String {
+    match v {
+        Value::Long(x) => x.to_string(),
+        Value::Real(x) => serde_json::Number::from_f64(x).map_or_else(|| "null".into(), |n| n.to_string()),
+        Value::Bool(b) => b.to_string(),
+        other => serde_json::Value::String(text_of(other)).to_string(),
+    }
+}
+
+/// Rows of one table being assembled.
+pub struct TableBuffer {
+    pub name: String,
+    pub schema: SchemaRef,
+    cols: Vec<Col>,
+    set: Vec<bool>,
+    rows: usize,
+    bytes: usize,
+}
+
+impl TableBuffer {
+    pub fn new(name: &str, schema: SchemaRef) -> Self {
+        let cols = schema.fields().iter().map(|f| Col::new(f.data_type())).collect();
+        let set = vec![false; schema.fields().len()];
+        TableBuffer { name: name.to_string(), schema, cols, set, rows: 0, bytes: 0 }
+    }
+
+    /// Sets column `col` of the current row (a second set is ignored).
+    #[inline]
+    pub fn set(&mut self, col: usize, v: Value) {
+        if col < self.cols.len() && !self.set[col] {
+            self.bytes += self.cols[col].push(v);
+            self.set[col] = true;
+        }
+    }
+
+    /// Completes the current row, filling unset cells with defaults.
+    pub fn end_row(&mut self) {
+        for (k, done) in self.set.iter_mut().enumerate() {
+            if !*done {
+                self.bytes += self.cols[k].push(Value::Null);
+            }
+            *done = false;
+        }
+        self.rows += 1;
+    }
+
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Approximate bytes buffered, to decide when to flush.
+    pub fn bytes(&self) -> usize {
+        self.bytes + self.rows * self.cols.len() * 4
+    }
+
+    /// The buffered rows as a batch; the buffer starts empty again.
+    pub fn take(&mut self) -> Result<Option<RecordBatch>> {
+        if self.rows == 0 {
+            return Ok(None);
+        }
+        debug_assert!(self.cols.iter().all(|c| c.len() == self.rows));
+        let arrays: Vec<ArrayRef> = self.cols.iter_mut().map(Col::finish).collect();
+        self.rows = 0;
+        self.bytes = 0;
+        RecordBatch::try_new(Arc::clone(&self.schema), arrays)
+            .map(Some)
+            .map_err(|e| Error::io(format!("building {} rows: {e}", self.name)))
+    }
+}

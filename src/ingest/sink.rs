@@ -1,0 +1,320 @@
+//! Where parsed records go: per-table row buffers, rejected records, and
+//! checkpoints that turn buffered rows into committed Parquet files.
+
+use std::collections::BTreeMap;
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use serde_json::Value as Json;
+
+use crate::error::Result;
+use crate::ingest::iis::{self, Line};
+use crate::ingest::logmonitor::{self, Source};
+use crate::ingest::rows::{TableBuffer, Value};
+use crate::ingest::schema::{CONTAINER_LOG, CONTAINER_LOG_V2, EVENT, TableDef, W3C_IIS_LOG};
+use crate::ingest::store::Store;
+use crate::ingest::{Options, Stats, level};
+
+/// Rows per Arrow batch while buffering.
+const BATCH_ROWS: usize = 32 * 1024;
+/// Buffered bytes that trigger a checkpoint (bounds memory). Tests lower
+/// it with `KQLOG_CHECKPOINT_BYTES` to get many small commits.
+fn checkpoint_bytes() -> usize {
+    static LIMIT: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *LIMIT.get_or_init(|| {
+        std::env::var("KQLOG_CHECKPOINT_BYTES").ok().and_then(|v| v.parse().ok()).unwrap_or(96 * 1024 * 1024)
+    })
+}
+
+/// What is known about the container a log line comes from.
+#[derive(Debug, Clone, Default)]
+pub struct Container {
+    pub id: String,
+    /// ContainerLog's `Name`: the container name, or `<podUid>/<container>` on Kubernetes.
+    pub log_name: String,
+    /// ContainerLogV2's `ContainerName`.
+    pub name: String,
+    pub image: String,
+    pub image_name: String,
+    pub image_tag: String,
+    pub repository: String,
+    pub pod_name: String,
+    pub pod_namespace: String,
+    pub pod_uid: String,
+    /// ContainerLogV2's `KubernetesMetadata` as JSON text.
+    pub kubernetes: Option<String>,
+}
+
+/// Splits an image reference into (repository, image, tag):
+/// `contoso.azurecr.io/orders-api:2.4.1` → (`contoso.azurecr.io`, `orders-api`, `2.4.1`).
+/// A reference without a tag or digest has the tag `latest`.
+pub fn split_image(reference: &str) -> (String, String, String) {
+    let (without_digest, digest) = match reference.split_once('@') {
+        Some((r, d)) => (r, Some(d)),
+        None => (reference, None),
+    };
+    let (path, tag) = match without_digest.rfind(':') {
+        Some(p) if !without_digest[p..].contains('/') => (&without_digest[..p], without_digest[p + 1..].to_string()),
+        _ => (without_digest, if digest.is_some() || reference.is_empty() { String::new() } else { "latest".into() }),
+    };
+    let (repo, image) = match path.rfind('/') {
+        Some(p) => (path[..p].to_string(), path[p + 1..].to_string()),
+        None => (String::new(), path.to_string()),
+    };
+    (repo, image, tag)
+}
+
+pub struct Sink {
+    pub store: Store,
+    pub opts: Options,
+    pub stats: Stats,
+    tables: BTreeMap<String, TableBuffer>,
+    pending: BTreeMap<String, (SchemaRef, Vec<RecordBatch>)>,
+    pending_bytes: usize,
+    rejects: Vec<String>,
+    /// The newest log time seen (for inventory rows).
+    pub latest_time: Option<i64>,
+}
+
+impl Sink {
+    pub fn new(store: Store, opts: Options) -> Self {
+        Sink {
+            store,
+            opts,
+            stats: Stats::default(),
+            tables: BTreeMap::new(),
+            pending: BTreeMap::new(),
+            pending_bytes: 0,
+            rejects: Vec::new(),
+            latest_time: None,
+        }
+    }
+
+    pub fn table(&mut self, def: &TableDef) -> &mut TableBuffer {
+        self.tables.entry(def.name.to_string()).or_insert_with(|| TableBuffer::new(def.name, def.schema()))
+    }
+
+    /// A table whose schema comes from the input (exports of unknown tables).
+    pub fn table_with_schema(&mut self, name: &str, schema: SchemaRef) -> &mut TableBuffer {
+        self.tables.entry(name.to_string()).or_insert_with(|| TableBuffer::new(name, schema))
+    }
+
+    /// Ends the current row of `name`, moving full batches aside.
+    pub fn end_row(&mut self, name: &str) -> Result<()> {
+        let Some(t) = self.tables.get_mut(name) else { return Ok(()) };
+        t.end_row();
+        if t.rows() >= BATCH_ROWS {
+            self.move_aside(name)?;
+        }
+        Ok(())
+    }
+
+    fn move_aside(&mut self, name: &str) -> Result<()> {
+        let Some(t) = self.tables.get_mut(name) else { return Ok(()) };
+        let bytes = t.bytes();
+        let schema = t.schema.clone();
+        if let Some(b) = t.take()? {
+            self.pending_bytes += bytes;
+            self.pending.entry(name.to_string()).or_insert_with(|| (schema, Vec::new())).1.push(b);
+        }
+        Ok(())
+    }
+
+    /// Records a line that could not be read, with where and why.
+    pub fn reject(&mut self, source: &str, line: u64, reason: &str, text: &str) {
+        self.stats.rejected += 1;
+        let shown: String = text.chars().take(64 * 1024).collect();
+        let rec = serde_json::json!({ "source": source, "line": line, "reason": reason, "text": shown });
+        self.pending_bytes += shown.len() + 64;
+        self.rejects.push(rec.to_string());
+    }
+
+    /// True when enough is buffered that the reader should checkpoint.
+    pub fn needs_checkpoint(&self) -> bool {
+        self.pending_bytes + self.tables.values().map(TableBuffer::bytes).sum::<usize>() >= checkpoint_bytes()
+    }
+
+    /// Writes everything buffered and commits it with the manifest.
+    pub fn checkpoint(&mut self) -> Result<()> {
+        let names: Vec<String> = self.tables.keys().cloned().collect();
+        for n in names {
+            self.move_aside(&n)?;
+        }
+        for (name, (schema, batches)) in std::mem::take(&mut self.pending) {
+            let rows = self.store.write_table(&name, &schema, &batches)?;
+            *self.stats.rows.entry(name).or_default() += rows;
+        }
+        let rejects = std::mem::take(&mut self.rejects);
+        self.store.write_rejects(&rejects)?;
+        self.pending_bytes = 0;
+        self.store.commit()
+    }
+
+    /// Creates a table with no rows (an export that declares columns only).
+    pub fn ensure_table(&mut self, name: &str, schema: SchemaRef) -> Result<()> {
+        if self.tables.contains_key(name) {
+            return Ok(());
+        }
+        self.table_with_schema(name, schema.clone());
+        let empty = RecordBatch::new_empty(schema.clone());
+        self.pending.entry(name.to_string()).or_insert_with(|| (schema, Vec::new())).1.push(empty);
+        Ok(())
+    }
+
+    /// One log line of a container: a ContainerLog row, a ContainerLogV2
+    /// row, and Event/W3CIISLog rows for LogMonitor and IIS records in it.
+    pub fn log_line(&mut self, c: &Container, time: Option<i64>, stream: &str, text: &str) -> Result<()> {
+        let computer = self.opts.computer.clone();
+        let record = logmonitor::parse(text);
+        let time = time.or_else(|| record.as_ref().and_then(|r| r.time));
+        let tv = time.map_or(Value::Null, Value::Time);
+        self.stats.log_lines += 1;
+        if self.stats.log_lines.is_multiple_of(4096)
+            && let Some(pb) = &self.opts.progress
+        {
+            pb.set_position(self.stats.bytes);
+        }
+        self.latest_time = self.latest_time.max(time);
+
+        let t = self.table(&CONTAINER_LOG);
+        t.set(2, tv);
+        t.set(0, Value::Str(""));
+        t.set(1, Value::Str("Containers"));
+        t.set(3, Value::Str(&computer));
+        t.set(4, tv);
+        t.set(5, Value::Str(&c.id));
+        t.set(6, Value::Str(&c.image));
+        t.set(7, Value::Str(&c.image_tag));
+        t.set(8, Value::Str(&c.repository));
+        t.set(9, Value::Str(&c.log_name));
+        t.set(10, Value::Str(text));
+        t.set(11, Value::Str(stream));
+        t.set(12, Value::Str("ContainerLog"));
+        self.end_row(CONTAINER_LOG.name)?;
+
+        let (message, level) = match &record {
+            Some(r) => (r.json.to_string(), r.level.as_deref().map_or("UNKNOWN", level::from_windows)),
+            None => message_and_level(text),
+        };
+        let t = self.table(&CONTAINER_LOG_V2);
+        t.set(1, Value::Str("Containers"));
+        t.set(2, tv);
+        t.set(3, Value::Str(&computer));
+        t.set(4, Value::Str(&c.id));
+        t.set(5, Value::Str(&c.name));
+        t.set(6, Value::Str(&c.pod_name));
+        t.set(7, Value::Str(&c.pod_namespace));
+        t.set(8, Value::Json(&message));
+        t.set(9, Value::Str(stream));
+        t.set(10, Value::Str(level));
+        if let Some(k) = &c.kubernetes {
+            t.set(11, Value::Json(k));
+        }
+        t.set(12, Value::Str("ContainerLogV2"));
+        self.end_row(CONTAINER_LOG_V2.name)?;
+
+        match &record {
+            Some(r) if r.source == Source::EventLog => self.event_row(c, r, time)?,
+            Some(r) if r.source == Source::File => {
+                if let Some((file, line)) = &r.file_line {
+                    self.w3c_line(c, file, line)?;
+                }
+            }
+            Some(_) => {}
+            None => {
+                // v1 LogMonitor prints file lines raw, maybe prefixed with the file name.
+                let (file, line) = match text.strip_prefix("[Log File: ").and_then(|r| r.split_once("] ")) {
+                    Some((f, l)) => (f, l),
+                    None => ("", text),
+                };
+                self.w3c_line(c, file, line)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn w3c_line(&mut self, c: &Container, file: &str, line: &str) -> Result<()> {
+        let key = iis::key(&c.id, file);
+        let state = &mut self.store.manifest.iis;
+        if let Line::Record(values) = iis::classify(line, state, &key) {
+            let fields = state.get(&key).cloned().unwrap_or_default();
+            let computer = self.opts.computer.clone();
+            let t = self.table(&W3C_IIS_LOG);
+            iis::write_record(t, &fields, &values, &computer, &c.id);
+            // write_record ended the row; account for the batch size.
+            if t.rows() >= BATCH_ROWS {
+                self.move_aside(W3C_IIS_LOG.name)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn event_row(&mut self, c: &Container, r: &logmonitor::Record, time: Option<i64>) -> Result<()> {
+        let Some(e) = &r.event else { return Ok(()) };
+        let computer = self.opts.computer.clone();
+        let level_num: i64 = match e.level.to_ascii_lowercase().as_str() {
+            "critical" => 1,
+            "error" => 2,
+            "warning" => 3,
+            "information" | "informational" => 4,
+            "verbose" => 5,
+            _ => 0,
+        };
+        let def = &EVENT;
+        let ix = |n: &str| def.index(n).unwrap_or(usize::MAX);
+        let t = self.table(def);
+        t.set(ix("SourceSystem"), Value::Str("Containers"));
+        t.set(ix("TimeGenerated"), r.time.or(time).map_or(Value::Null, Value::Time));
+        t.set(ix("Source"), Value::Str(&e.provider));
+        t.set(ix("EventLog"), Value::Str(&e.channel));
+        t.set(ix("Computer"), Value::Str(&computer));
+        t.set(ix("EventLevel"), Value::Long(level_num));
+        t.set(ix("EventLevelName"), Value::Str(&e.level));
+        t.set(ix("EventID"), e.event_id.map_or(Value::Null, Value::Long));
+        t.set(ix("RenderedDescription"), Value::Str(&e.message));
+        t.set(ix("ContainerID"), Value::Str(&c.id));
+        t.set(ix("Type"), Value::Str("Event"));
+        self.end_row(def.name)
+    }
+}
+
+/// ContainerLogV2's `LogMessage` (JSON text) and `LogLevel` for a line that
+/// is not a LogMonitor record: JSON object lines stay structured.
+pub fn message_and_level(text: &str) -> (String, &'static str) {
+    let t = text.trim_start();
+    if t.starts_with('{')
+        && let Ok(Json::Object(obj)) = serde_json::from_str::<Json>(t)
+    {
+        let level = level::from_json(&obj).unwrap_or("UNKNOWN");
+        return (Json::Object(obj).to_string(), level);
+    }
+    (Json::String(text.to_string()).to_string(), level::from_text(text).unwrap_or("UNKNOWN"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_references() {
+        let s = |r: &str| {
+            let (a, b, c) = split_image(r);
+            format!("{a}|{b}|{c}")
+        };
+        assert_eq!(s("contoso.azurecr.io/orders-api:2.4.1"), "contoso.azurecr.io|orders-api|2.4.1");
+        assert_eq!(s("nginx"), "|nginx|latest");
+        assert_eq!(s("localhost:5000/app"), "localhost:5000|app|latest");
+        assert_eq!(
+            s("mcr.microsoft.com/windows/servercore/iis:ltsc2022"),
+            "mcr.microsoft.com/windows/servercore|iis|ltsc2022"
+        );
+    }
+
+    #[test]
+    fn json_lines_stay_structured() {
+        let (m, l) = message_and_level(r#"{"level":"warn","msg":"slow"}"#);
+        assert_eq!((m.as_str(), l), (r#"{"level":"warn","msg":"slow"}"#, "WARNING"));
+        let (m, l) = message_and_level("ERROR boom");
+        assert_eq!((m.as_str(), l), ("\"ERROR boom\"", "ERROR"));
+    }
+}

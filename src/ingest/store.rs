@@ -1,0 +1,270 @@
+//! The workspace side of an ingest: staged Parquet files, the manifest of
+//! sources already read, and an all-or-nothing commit.
+//!
+//! Data is written under `_kqlog/staging/<run>/` (invisible to queries).
+//! A checkpoint writes `_kqlog/commit.json` — the moves to make and the new
+//! manifest — then moves the files into `<Table>/` and replaces
+//! `_kqlog/manifest.json`. Whoever opens the workspace next finishes a
+//! commit that was interrupted and discards staging left without one, so a
+//! killed ingest leaves exactly the data of its last checkpoint, and a
+//! rerun continues from the manifest's offsets without duplicates.
+
+use std::fs::{self, File};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use arrow::compute::{SortOptions, concat_batches, sort_to_indices, take_record_batch};
+use arrow::datatypes::SchemaRef;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+pub const KQLOG_DIR: &str = "_kqlog";
+/// Bytes of a source's beginning that identify it across renames.
+pub const HEAD_LEN: usize = 4096;
+
+/// One input already (partly) ingested.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SourceEntry {
+    /// Where it was last seen.
+    pub path: String,
+    /// Length and hash of its first bytes: its identity, whatever its name.
+    pub head_len: u64,
+    pub head_hash: String,
+    /// Bytes (of the decompressed stream) already turned into rows.
+    pub consumed: u64,
+    /// Lines read up to `consumed`, to number rejected lines after a resume.
+    #[serde(default)]
+    pub lines: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Manifest {
+    pub version: u32,
+    pub sources: Vec<SourceEntry>,
+    /// IIS `#Fields` per container and log file, so a later ingest of the
+    /// next rotated file still knows the layout.
+    #[serde(default)]
+    pub iis: crate::ingest::iis::FieldsState,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Commit {
+    run: String,
+    moves: Vec<(PathBuf, PathBuf)>,
+    manifest: Manifest,
+}
+
+pub fn hash_hex(bytes: &[u8]) -> String {
+    format!("{:016x}", xxhash_rust::xxh64::xxh64(bytes, 0x6b716c6f67))
+}
+
+impl Manifest {
+    /// The entry whose head matches `head` (the first bytes of a source).
+    pub fn find(&self, head: &[u8]) -> Option<usize> {
+        self.sources
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.head_len > 0 && (e.head_len as usize) <= head.len())
+            .filter(|(_, e)| hash_hex(&head[..e.head_len as usize]) == e.head_hash)
+            .max_by_key(|(_, e)| (e.head_len, e.consumed))
+            .map(|(k, _)| k)
+    }
+}
+
+pub struct Store {
+    ws: PathBuf,
+    run: String,
+    staging: PathBuf,
+    moves: Vec<(PathBuf, PathBuf)>,
+    seq: usize,
+    pub manifest: Manifest,
+    commits: usize,
+    _lock: File,
+}
+
+fn io(context: &str, e: impl std::fmt::Display) -> Error {
+    Error::io(format!("{context}: {e}"))
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    let mut f = File::create(&tmp).map_err(|e| io(&tmp.display().to_string(), e))?;
+    f.write_all(bytes).and_then(|()| f.sync_all()).map_err(|e| io(&tmp.display().to_string(), e))?;
+    fs::rename(&tmp, path).map_err(|e| io(&path.display().to_string(), e))
+}
+
+impl Store {
+    /// Opens (creating) a workspace for ingest: takes its lock, finishes or
+    /// discards what an interrupted run left.
+    pub fn open(ws: &Path) -> Result<Store> {
+        let meta = ws.join(KQLOG_DIR);
+        fs::create_dir_all(&meta).map_err(|e| io(&format!("cannot create workspace `{}`", ws.display()), e))?;
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(meta.join("lock"))
+            .map_err(|e| io("cannot create the workspace lock", e))?;
+        lock.try_lock().map_err(|_| {
+            Error::io(format!("another kqlog ingest is writing to `{}`; wait for it to finish", ws.display()))
+        })?;
+        recover(ws)?;
+        let manifest = match fs::read(meta.join("manifest.json")) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| io("the workspace manifest is damaged", e))?,
+            Err(_) => Manifest { version: 1, ..Default::default() },
+        };
+        let run = format!("{}-{:05}", chrono::Utc::now().format("%Y%m%dT%H%M%S%.3f"), std::process::id() % 100_000)
+            .replace('.', "");
+        let staging = meta.join("staging").join(&run);
+        Ok(Store { ws: ws.to_path_buf(), run, staging, moves: Vec::new(), seq: 0, manifest, commits: 0, _lock: lock })
+    }
+
+    pub fn run_id(&self) -> &str {
+        &self.run
+    }
+
+    fn stage_path(&mut self, table: &str, ext: &str) -> Result<(PathBuf, PathBuf)> {
+        self.seq += 1;
+        let dir = self.staging.join(table);
+        fs::create_dir_all(&dir).map_err(|e| io("cannot create the staging folder", e))?;
+        let name = format!("{}-{:04}.{ext}", self.run, self.seq);
+        let final_dir =
+            if table == "_rejected" { self.ws.join(KQLOG_DIR).join("rejected") } else { self.ws.join(table) };
+        Ok((dir.join(&name), final_dir.join(&name)))
+    }
+
+    /// Writes rows of `table` as one Parquet file, sorted by
+    /// `TimeGenerated`, staged until the next commit.
+    pub fn write_table(&mut self, table: &str, schema: &SchemaRef, batches: &[RecordBatch]) -> Result<u64> {
+        let batch = concat_batches(schema, batches).map_err(|e| io("combining rows", e))?;
+        let batch = sort_by_time(batch)?;
+        let (staged, final_path) = self.stage_path(table, "parquet")?;
+        write_parquet(&staged, schema, &batch)?;
+        self.moves.push((staged, final_path));
+        Ok(batch.num_rows() as u64)
+    }
+
+    /// Stages rejected records (JSON lines) for the next commit.
+    pub fn write_rejects(&mut self, lines: &[String]) -> Result<()> {
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let (staged, final_path) = self.stage_path("_rejected", "jsonl")?;
+        let mut text = lines.join("\n");
+        text.push('\n');
+        let mut f = File::create(&staged).map_err(|e| io("cannot write rejected records", e))?;
+        f.write_all(text.as_bytes()).and_then(|()| f.sync_all()).map_err(|e| io("cannot write rejected records", e))?;
+        self.moves.push((staged, final_path));
+        Ok(())
+    }
+
+    /// Makes everything staged so far, and the manifest, visible at once.
+    pub fn commit(&mut self) -> Result<()> {
+        self.commits += 1;
+        crash_point("staged", self.commits);
+        let commit =
+            Commit { run: self.run.clone(), moves: std::mem::take(&mut self.moves), manifest: self.manifest.clone() };
+        let bytes = serde_json::to_vec_pretty(&commit).map_err(|e| io("commit", e))?;
+        write_atomic(&self.ws.join(KQLOG_DIR).join("commit.json"), &bytes)?;
+        crash_point("committing", self.commits);
+        finish_commit(&self.ws, commit, self.commits)
+    }
+
+    /// Removes this run's empty staging folder.
+    pub fn close(self) -> Result<()> {
+        let _ = fs::remove_dir_all(&self.staging);
+        if let Some(parent) = self.staging.parent() {
+            let _ = fs::remove_dir(parent);
+        }
+        Ok(())
+    }
+}
+
+/// Test hook standing in for `kill -9`: `KQLOG_CRASH_AT=<point>:<n>` aborts
+/// the process at that point of the n-th commit (points: `staged`,
+/// `committing`, `moving`), so tests can prove recovery without timing luck.
+fn crash_point(point: &str, n: usize) {
+    if let Ok(spec) = std::env::var("KQLOG_CRASH_AT")
+        && spec == format!("{point}:{n}")
+    {
+        std::process::abort();
+    }
+}
+
+fn finish_commit(ws: &Path, commit: Commit, n: usize) -> Result<()> {
+    for (k, (from, to)) in commit.moves.iter().enumerate() {
+        if k == 1 {
+            crash_point("moving", n);
+        }
+        if from.exists() {
+            if let Some(parent) = to.parent() {
+                fs::create_dir_all(parent).map_err(|e| io("cannot create a table folder", e))?;
+            }
+            fs::rename(from, to).map_err(|e| io(&format!("cannot move `{}`", from.display()), e))?;
+        }
+    }
+    let bytes = serde_json::to_vec_pretty(&commit.manifest).map_err(|e| io("manifest", e))?;
+    write_atomic(&ws.join(KQLOG_DIR).join("manifest.json"), &bytes)?;
+    fs::remove_file(ws.join(KQLOG_DIR).join("commit.json")).map_err(|e| io("cannot finish the commit", e))
+}
+
+/// Completes an interrupted commit and drops staging without one.
+fn recover(ws: &Path) -> Result<()> {
+    let meta = ws.join(KQLOG_DIR);
+    if let Ok(bytes) = fs::read(meta.join("commit.json")) {
+        let commit: Commit = serde_json::from_slice(&bytes).map_err(|e| io("the pending commit is damaged", e))?;
+        finish_commit(ws, commit, 0)?;
+    }
+    let staging = meta.join("staging");
+    if staging.exists() {
+        fs::remove_dir_all(&staging).map_err(|e| io("cannot clean up staging", e))?;
+    }
+    Ok(())
+}
+
+fn sort_by_time(batch: RecordBatch) -> Result<RecordBatch> {
+    let Some(col) = batch.column_by_name("TimeGenerated") else { return Ok(batch) };
+    let idx = sort_to_indices(col, Some(SortOptions { descending: false, nulls_first: true }), None)
+        .map_err(|e| io("sorting rows", e))?;
+    take_record_batch(&batch, &idx).map_err(|e| io("sorting rows", e))
+}
+
+/// Parquet as kqlog writes it: zstd, page statistics and page index (so
+/// time filters prune), 128 Ki-row row groups.
+pub fn writer_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .set_max_row_group_row_count(Some(128 * 1024))
+        .build()
+}
+
+pub fn write_parquet(path: &Path, schema: &SchemaRef, batch: &RecordBatch) -> Result<()> {
+    let file = File::create(path).map_err(|e| io(&path.display().to_string(), e))?;
+    let mut w = ArrowWriter::try_new(file, Arc::clone(schema), Some(writer_properties()))
+        .map_err(|e| io("cannot write Parquet", e))?;
+    w.write(batch).map_err(|e| io("cannot write Parquet", e))?;
+    let file = w.into_inner().map_err(|e| io("cannot write Parquet", e))?;
+    file.sync_all().map_err(|e| io("cannot write Parquet", e))
+}
+
+/// Reads up to `HEAD_LEN` bytes from the start of a stream.
+pub fn read_head(r: &mut impl Read) -> std::io::Result<Vec<u8>> {
+    let mut buf = vec![0u8; HEAD_LEN];
+    let mut n = 0;
+    while n < HEAD_LEN {
+        let k = r.read(&mut buf[n..])?;
+        if k == 0 {
+            break;
+        }
+        n += k;
+    }
+    buf.truncate(n);
+    Ok(buf)
+}
