@@ -124,7 +124,10 @@ pub fn read_json_lines(sink: &mut Sink, r: &mut Reading, c: &Container) -> Resul
         let stream = parsed.stream.as_deref().unwrap_or("stdout");
         let log = parsed.log.as_deref().unwrap_or("");
         let last = log.ends_with('\n');
-        if let Some((line, t)) = parts.add(stream, log, when, start, last) {
+        if last && parts.is_empty() {
+            // The common case, a whole line: no copy.
+            sink.log_line(c, when, stream, strip_terminator(log))?;
+        } else if let Some((line, t)) = parts.add(stream, log, when, start, last) {
             sink.log_line(c, t, stream, strip_terminator(&line))?;
         }
         if sink.needs_checkpoint() && parts.is_empty() {

@@ -62,7 +62,8 @@ pub fn from_json(obj: &serde_json::Map<String, serde_json::Value>) -> Option<&'s
 
 /// A level keyword among the first words of a text line.
 pub fn from_text(line: &str) -> Option<&'static str> {
-    let head: String = line.chars().take(80).collect();
+    let cut = line.char_indices().nth(80).map_or(line.len(), |(i, _)| i);
+    let head = &line[..cut];
     if let Some(p) = head.find("level=") {
         let v: String = head[p + 6..].chars().take_while(|c| c.is_ascii_alphabetic()).collect();
         if let Some(l) = from_word(&v) {
@@ -72,7 +73,9 @@ pub fn from_text(line: &str) -> Option<&'static str> {
     for word in head.split(|c: char| !c.is_ascii_alphabetic()).filter(|w| !w.is_empty()).take(4) {
         // Only shouted or capitalised keywords: `error:` inside a sentence is not a level.
         let shouted = word.chars().all(|c| c.is_ascii_uppercase());
-        let bracketed = head.contains(&format!("[{word}]"));
+        // `word` is a slice of `head`: look at the characters around it.
+        let at = word.as_ptr() as usize - head.as_ptr() as usize;
+        let bracketed = head[..at].ends_with('[') && head[at + word.len()..].starts_with(']');
         let plausible = shouted || bracketed || head.starts_with(word);
         if plausible && let Some(l) = from_word(word) {
             return Some(l);

@@ -296,7 +296,7 @@ pub fn run(paths: &[PathBuf], ws: &Path, opts: Options, progress: &mut dyn FnMut
         }
         progress(sink.stats.bytes);
     }
-    sink.checkpoint()?;
+    sink.finish()?;
     let mut stats = sink.stats.clone();
     if stats.rejected > 0 {
         stats.rejected_file =

@@ -22,7 +22,7 @@ const BATCH_ROWS: usize = 32 * 1024;
 fn checkpoint_bytes() -> usize {
     static LIMIT: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     *LIMIT.get_or_init(|| {
-        std::env::var("KQLOG_CHECKPOINT_BYTES").ok().and_then(|v| v.parse().ok()).unwrap_or(96 * 1024 * 1024)
+        std::env::var("KQLOG_CHECKPOINT_BYTES").ok().and_then(|v| v.parse().ok()).unwrap_or(64 * 1024 * 1024)
     })
 }
 
@@ -74,6 +74,8 @@ pub struct Sink {
     rejects: Vec<String>,
     /// The newest log time seen (for inventory rows).
     pub latest_time: Option<i64>,
+    /// Reused text buffer for ContainerLogV2 messages.
+    scratch: String,
 }
 
 impl Sink {
@@ -87,11 +89,19 @@ impl Sink {
             pending_bytes: 0,
             rejects: Vec::new(),
             latest_time: None,
+            scratch: String::new(),
         }
     }
 
     pub fn table(&mut self, def: &TableDef) -> &mut TableBuffer {
-        self.tables.entry(def.name.to_string()).or_insert_with(|| TableBuffer::new(def.name, def.schema()))
+        if !self.tables.contains_key(def.name) {
+            self.tables.insert(def.name.to_string(), TableBuffer::new(def.name, def.schema()));
+        }
+        match self.tables.get_mut(def.name) {
+            Some(t) => t,
+            // Inserted just above.
+            None => unreachable!("table buffer for {}", def.name),
+        }
     }
 
     /// A table whose schema comes from the input (exports of unknown tables).
@@ -141,13 +151,28 @@ impl Sink {
             self.move_aside(&n)?;
         }
         for (name, (schema, batches)) in std::mem::take(&mut self.pending) {
-            let rows = self.store.write_table(&name, &schema, &batches)?;
-            *self.stats.rows.entry(name).or_default() += rows;
+            self.store.write_table(&name, &schema, batches)?;
         }
         let rejects = std::mem::take(&mut self.rejects);
         self.store.write_rejects(&rejects)?;
         self.pending_bytes = 0;
-        self.store.commit()
+        let done = self.store.checkpoint()?;
+        self.count(done);
+        Ok(())
+    }
+
+    /// The final checkpoint: everything written and committed.
+    pub fn finish(&mut self) -> Result<()> {
+        self.checkpoint()?;
+        let done = self.store.finish()?;
+        self.count(done);
+        Ok(())
+    }
+
+    fn count(&mut self, done: Vec<(String, u64)>) {
+        for (name, rows) in done {
+            *self.stats.rows.entry(name).or_default() += rows;
+        }
     }
 
     /// Creates a table with no rows (an export that declares columns only).
@@ -192,9 +217,14 @@ impl Sink {
         t.set(12, Value::Str("ContainerLog"));
         self.end_row(CONTAINER_LOG.name)?;
 
-        let (message, level) = match &record {
-            Some(r) => (r.json.to_string(), r.level.as_deref().map_or("UNKNOWN", level::from_windows)),
-            None => message_and_level(text),
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let (message, level): (&str, &str) = match &record {
+            Some(r) => {
+                scratch.clear();
+                scratch.push_str(&r.json.to_string());
+                (&scratch, r.level.as_deref().map_or("UNKNOWN", level::from_windows))
+            }
+            None => message_and_level(text, &mut scratch),
         };
         let t = self.table(&CONTAINER_LOG_V2);
         t.set(1, Value::Str("Containers"));
@@ -204,13 +234,14 @@ impl Sink {
         t.set(5, Value::Str(&c.name));
         t.set(6, Value::Str(&c.pod_name));
         t.set(7, Value::Str(&c.pod_namespace));
-        t.set(8, Value::Json(&message));
+        t.set(8, Value::Json(message));
         t.set(9, Value::Str(stream));
         t.set(10, Value::Str(level));
         if let Some(k) = &c.kubernetes {
             t.set(11, Value::Json(k));
         }
         t.set(12, Value::Str("ContainerLogV2"));
+        self.scratch = scratch;
         self.end_row(CONTAINER_LOG_V2.name)?;
 
         match &record {
@@ -234,6 +265,11 @@ impl Sink {
     }
 
     fn w3c_line(&mut self, c: &Container, file: &str, line: &str) -> Result<()> {
+        // Most lines are not IIS: skip the lookup unless a layout is known
+        // or the line is a directive.
+        if self.store.manifest.iis.is_empty() && !line.starts_with('#') {
+            return Ok(());
+        }
         let key = iis::key(&c.id, file);
         let state = &mut self.store.manifest.iis;
         if let Line::Record(values) = iis::classify(line, state, &key) {
@@ -278,17 +314,79 @@ impl Sink {
     }
 }
 
-/// ContainerLogV2's `LogMessage` (JSON text) and `LogLevel` for a line that
-/// is not a LogMonitor record: JSON object lines stay structured.
-pub fn message_and_level(text: &str) -> (String, &'static str) {
-    let t = text.trim_start();
-    if t.starts_with('{')
-        && let Ok(Json::Object(obj)) = serde_json::from_str::<Json>(t)
-    {
-        let level = level::from_json(&obj).unwrap_or("UNKNOWN");
-        return (Json::Object(obj).to_string(), level);
+/// The level fields a JSON log line may carry; other fields are skipped
+/// without being built.
+#[derive(serde::Deserialize)]
+struct LevelProbe {
+    level: Option<Json>,
+    severity: Option<Json>,
+    #[serde(rename = "Level")]
+    level_cap: Option<Json>,
+    #[serde(rename = "Severity")]
+    severity_cap: Option<Json>,
+    lvl: Option<Json>,
+    loglevel: Option<Json>,
+}
+
+/// True when JSON text has no whitespace outside strings.
+fn is_compact(s: &str) -> bool {
+    let mut in_string = false;
+    let mut escaped = false;
+    for b in s.bytes() {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+        } else if b == b'"' {
+            in_string = true;
+        } else if b.is_ascii_whitespace() {
+            return false;
+        }
     }
-    (Json::String(text.to_string()).to_string(), level::from_text(text).unwrap_or("UNKNOWN"))
+    true
+}
+
+/// ContainerLogV2's `LogMessage` (JSON text, in `out` or borrowed from the
+/// line) and `LogLevel` for a line that is not a LogMonitor record: JSON
+/// object lines stay structured (compacted), other lines become strings.
+pub fn message_and_level<'a>(text: &'a str, out: &'a mut String) -> (&'a str, &'static str) {
+    let t = text.trim();
+    if t.starts_with('{')
+        && t.ends_with('}')
+        && let Ok(p) = serde_json::from_str::<LevelProbe>(t)
+    {
+        let mut obj = serde_json::Map::new();
+        for (k, v) in [
+            ("level", p.level),
+            ("severity", p.severity),
+            ("Level", p.level_cap),
+            ("Severity", p.severity_cap),
+            ("lvl", p.lvl),
+            ("loglevel", p.loglevel),
+        ] {
+            if let Some(v) = v {
+                obj.insert(k.to_string(), v);
+            }
+        }
+        let level = level::from_json(&obj).unwrap_or("UNKNOWN");
+        if is_compact(t) {
+            return (t, level);
+        }
+        out.clear();
+        if let Ok(v) = serde_json::from_str::<Json>(t) {
+            out.push_str(&v.to_string());
+        }
+        return (out, level);
+    }
+    out.clear();
+    let mut buf = std::mem::take(out).into_bytes();
+    // Writing a &str as JSON cannot fail.
+    let _ = serde_json::to_writer(&mut buf, text);
+    *out = String::from_utf8(buf).unwrap_or_default();
+    (out, level::from_text(text).unwrap_or("UNKNOWN"))
 }
 
 #[cfg(test)]
@@ -312,9 +410,12 @@ mod tests {
 
     #[test]
     fn json_lines_stay_structured() {
-        let (m, l) = message_and_level(r#"{"level":"warn","msg":"slow"}"#);
-        assert_eq!((m.as_str(), l), (r#"{"level":"warn","msg":"slow"}"#, "WARNING"));
-        let (m, l) = message_and_level("ERROR boom");
-        assert_eq!((m.as_str(), l), ("\"ERROR boom\"", "ERROR"));
+        let mut out = String::new();
+        let (m, l) = message_and_level(r#"{"level":"warn","msg":"slow"}"#, &mut out);
+        assert_eq!((m, l), (r#"{"level":"warn","msg":"slow"}"#, "WARNING"));
+        let (m, l) = message_and_level(r#"{ "severity": 50, "msg": "a b" }"#, &mut out);
+        assert_eq!((m, l), (r#"{"severity":50,"msg":"a b"}"#, "ERROR"));
+        let (m, l) = message_and_level("ERROR boom", &mut out);
+        assert_eq!((m, l), ("\"ERROR boom\"", "ERROR"));
     }
 }

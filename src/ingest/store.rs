@@ -77,11 +77,20 @@ impl Manifest {
     }
 }
 
+/// Parquet files being written in the background, committed together.
+struct Group {
+    writers: Vec<std::thread::JoinHandle<Result<(String, u64)>>>,
+    commit: Commit,
+}
+
 pub struct Store {
     ws: PathBuf,
     run: String,
     staging: PathBuf,
     moves: Vec<(PathBuf, PathBuf)>,
+    writers: Vec<std::thread::JoinHandle<Result<(String, u64)>>>,
+    /// The previous checkpoint, still being written while reading goes on.
+    in_flight: Option<Group>,
     seq: usize,
     pub manifest: Manifest,
     commits: usize,
@@ -122,7 +131,18 @@ impl Store {
         let run = format!("{}-{:05}", chrono::Utc::now().format("%Y%m%dT%H%M%S%.3f"), std::process::id() % 100_000)
             .replace('.', "");
         let staging = meta.join("staging").join(&run);
-        Ok(Store { ws: ws.to_path_buf(), run, staging, moves: Vec::new(), seq: 0, manifest, commits: 0, _lock: lock })
+        Ok(Store {
+            ws: ws.to_path_buf(),
+            run,
+            staging,
+            moves: Vec::new(),
+            writers: Vec::new(),
+            in_flight: None,
+            seq: 0,
+            manifest,
+            commits: 0,
+            _lock: lock,
+        })
     }
 
     pub fn run_id(&self) -> &str {
@@ -141,13 +161,18 @@ impl Store {
 
     /// Writes rows of `table` as one Parquet file, sorted by
     /// `TimeGenerated`, staged until the next commit.
-    pub fn write_table(&mut self, table: &str, schema: &SchemaRef, batches: &[RecordBatch]) -> Result<u64> {
-        let batch = concat_batches(schema, batches).map_err(|e| io("combining rows", e))?;
-        let batch = sort_by_time(batch)?;
+    pub fn write_table(&mut self, table: &str, schema: &SchemaRef, batches: Vec<RecordBatch>) -> Result<()> {
         let (staged, final_path) = self.stage_path(table, "parquet")?;
-        write_parquet(&staged, schema, &batch)?;
-        self.moves.push((staged, final_path));
-        Ok(batch.num_rows() as u64)
+        self.moves.push((staged.clone(), final_path));
+        let (schema, table) = (Arc::clone(schema), table.to_string());
+        self.writers.push(std::thread::spawn(move || {
+            let batch = concat_batches(&schema, &batches).map_err(|e| io("combining rows", e))?;
+            drop(batches);
+            let batch = sort_by_time(batch)?;
+            write_parquet(&staged, &schema, &batch)?;
+            Ok((table, batch.num_rows() as u64))
+        }));
+        Ok(())
     }
 
     /// Stages rejected records (JSON lines) for the next commit.
@@ -164,16 +189,45 @@ impl Store {
         Ok(())
     }
 
-    /// Makes everything staged so far, and the manifest, visible at once.
-    pub fn commit(&mut self) -> Result<()> {
-        self.commits += 1;
-        crash_point("staged", self.commits);
+    /// Closes a checkpoint: what was staged since the last one, with the
+    /// manifest as it is now, becomes one commit. It is made visible once
+    /// its files are written — at the next checkpoint or at `finish` — so
+    /// reading goes on while they are encoded. Returns rows written per
+    /// table by the commits completed now.
+    pub fn checkpoint(&mut self) -> Result<Vec<(String, u64)>> {
+        let done = self.complete_in_flight()?;
         let commit =
             Commit { run: self.run.clone(), moves: std::mem::take(&mut self.moves), manifest: self.manifest.clone() };
-        let bytes = serde_json::to_vec_pretty(&commit).map_err(|e| io("commit", e))?;
+        self.in_flight = Some(Group { writers: std::mem::take(&mut self.writers), commit });
+        Ok(done)
+    }
+
+    /// Waits for the last checkpoint's files and commits them.
+    pub fn finish(&mut self) -> Result<Vec<(String, u64)>> {
+        self.complete_in_flight()
+    }
+
+    fn complete_in_flight(&mut self) -> Result<Vec<(String, u64)>> {
+        let Some(group) = self.in_flight.take() else { return Ok(Vec::new()) };
+        let mut rows = Vec::new();
+        let mut failure = None;
+        for w in group.writers {
+            match w.join() {
+                Ok(Ok(r)) => rows.push(r),
+                Ok(Err(e)) => failure = Some(e),
+                Err(_) => failure = Some(Error::io("a Parquet writer thread failed")),
+            }
+        }
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        self.commits += 1;
+        crash_point("staged", self.commits);
+        let bytes = serde_json::to_vec_pretty(&group.commit).map_err(|e| io("commit", e))?;
         write_atomic(&self.ws.join(KQLOG_DIR).join("commit.json"), &bytes)?;
         crash_point("committing", self.commits);
-        finish_commit(&self.ws, commit, self.commits)
+        finish_commit(&self.ws, group.commit, self.commits)?;
+        Ok(rows)
     }
 
     /// Removes this run's empty staging folder.
@@ -230,24 +284,43 @@ fn recover(ws: &Path) -> Result<()> {
 
 fn sort_by_time(batch: RecordBatch) -> Result<RecordBatch> {
     let Some(col) = batch.column_by_name("TimeGenerated") else { return Ok(batch) };
+    // Logs mostly arrive in time order: skip the sort when they do.
+    if let Some(t) = col.as_any().downcast_ref::<arrow::array::TimestampNanosecondArray>()
+        && arrow::array::Array::null_count(t) == 0
+        && t.values().windows(2).all(|w| w[0] <= w[1])
+    {
+        return Ok(batch);
+    }
     let idx = sort_to_indices(col, Some(SortOptions { descending: false, nulls_first: true }), None)
         .map_err(|e| io("sorting rows", e))?;
     take_record_batch(&batch, &idx).map_err(|e| io("sorting rows", e))
 }
 
-/// Parquet as kqlog writes it: zstd, page statistics and page index (so
-/// time filters prune), 128 Ki-row row groups.
-pub fn writer_properties() -> WriterProperties {
-    WriterProperties::builder()
+/// Parquet as kqlog writes it: zstd, 128 Ki-row row groups, and page
+/// statistics with a page index on the time and number columns (so time
+/// filters prune). String statistics are left out: the Parquet writer's
+/// per-value string comparisons cost more than the rest of an ingest, and
+/// dictionary encoding (a hash and a compare per value) is off too: plain
+/// pages of repeated values compress as well under zstd.
+pub fn writer_properties(schema: &SchemaRef) -> WriterProperties {
+    let mut b = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
-        .set_statistics_enabled(EnabledStatistics::Page)
-        .set_max_row_group_row_count(Some(128 * 1024))
-        .build()
+        .set_statistics_enabled(EnabledStatistics::None)
+        .set_dictionary_enabled(false)
+        .set_max_row_group_row_count(Some(128 * 1024));
+    for f in schema.fields() {
+        let string = matches!(f.data_type(), arrow::datatypes::DataType::Utf8 | arrow::datatypes::DataType::LargeUtf8);
+        if !string {
+            let path = parquet::schema::types::ColumnPath::from(f.name().as_str());
+            b = b.set_column_statistics_enabled(path, EnabledStatistics::Page);
+        }
+    }
+    b.build()
 }
 
 pub fn write_parquet(path: &Path, schema: &SchemaRef, batch: &RecordBatch) -> Result<()> {
     let file = File::create(path).map_err(|e| io(&path.display().to_string(), e))?;
-    let mut w = ArrowWriter::try_new(file, Arc::clone(schema), Some(writer_properties()))
+    let mut w = ArrowWriter::try_new(file, Arc::clone(schema), Some(writer_properties(schema)))
         .map_err(|e| io("cannot write Parquet", e))?;
     w.write(batch).map_err(|e| io("cannot write Parquet", e))?;
     let file = w.into_inner().map_err(|e| io("cannot write Parquet", e))?;
