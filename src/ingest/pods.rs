@@ -110,7 +110,9 @@ pub fn ingest_root(sink: &mut Sink, root: &Path) -> Result<()> {
         if !seen.insert(canonical.clone()) {
             continue;
         }
-        let mut meta = match parse_pod_path(&f).or_else(|| parse_container_link(&f)) {
+        // A `containers/` link names the pod file it points to: read the
+        // pod path from the target (it has the uid and restart count).
+        let mut meta = match parse_pod_path(&canonical).or_else(|| parse_pod_path(&f)).or_else(|| parse_container_link(&f)) {
             Some(m) => m,
             None => continue,
         };
