@@ -146,7 +146,10 @@ fn kubernetes_node_logs() {
         query(w, "KubePodInventory | where Namespace == 'shop' | project ContainerName, ContainerRestartCount"),
         "ContainerName,ContainerRestartCount\n9b2f4c1e-7a3d-4e58-b6c0-2d8e1f5a7c93/cart,1\n"
     );
-    assert_eq!(query(w, "ContainerLog | where Name == '9b2f4c1e-7a3d-4e58-b6c0-2d8e1f5a7c93/cart' | count"), "Count\n10\n");
+    assert_eq!(
+        query(w, "ContainerLog | where Name == '9b2f4c1e-7a3d-4e58-b6c0-2d8e1f5a7c93/cart' | count"),
+        "Count\n10\n"
+    );
 }
 
 #[test]

@@ -112,10 +112,11 @@ pub fn ingest_root(sink: &mut Sink, root: &Path) -> Result<()> {
         }
         // A `containers/` link names the pod file it points to: read the
         // pod path from the target (it has the uid and restart count).
-        let mut meta = match parse_pod_path(&canonical).or_else(|| parse_pod_path(&f)).or_else(|| parse_container_link(&f)) {
-            Some(m) => m,
-            None => continue,
-        };
+        let mut meta =
+            match parse_pod_path(&canonical).or_else(|| parse_pod_path(&f)).or_else(|| parse_container_link(&f)) {
+                Some(m) => m,
+                None => continue,
+            };
         if meta.container_id.is_empty() {
             meta.container_id = ids.get(&canonical).cloned().unwrap_or_default();
         }
