@@ -3,13 +3,17 @@
 //! where they do not).
 
 pub mod aggregates;
+pub mod arrays;
 pub mod convert;
 pub mod datetime;
 pub mod dynamic;
+pub mod expand;
 pub mod logic;
 pub mod math;
 pub mod search;
 pub mod strings;
+pub mod text;
+pub mod textparse;
 pub mod udaf;
 pub mod udf;
 pub mod window;
@@ -81,9 +85,11 @@ static REGISTRY: LazyLock<Registry> = LazyLock::new(|| {
     convert::register(&mut r);
     logic::register(&mut r);
     strings::register(&mut r);
+    text::register(&mut r);
     datetime::register(&mut r);
     math::register(&mut r);
     dynamic::register(&mut r);
+    arrays::register(&mut r);
     aggregates::register(&mut r);
     window::register(&mut r);
     r

@@ -10,7 +10,7 @@ use arrow::array::{Array, ArrayRef, AsArray, LargeStringArray, StringArray, Stri
 use arrow::datatypes::DataType;
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::{
-    ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature, Volatility,
 };
 
 /// Evaluates a UDF: `(arguments, number of rows) -> result array`.
@@ -72,7 +72,7 @@ impl ScalarUDFImpl for KqlUdf {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let all_scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let all_scalar = !args.args.is_empty() && args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
         let rows = if all_scalar { 1 } else { args.number_rows };
         let wrapped = Args { values: &args.args, rows, return_type: args.return_field.data_type() };
         let out = (self.eval)(&wrapped)?;
@@ -88,7 +88,12 @@ impl ScalarUDFImpl for KqlUdf {
 /// evaluated per row.
 pub fn make(name: &'static str, returns: Returns, volatile: bool, eval: EvalFn) -> Arc<ScalarUDF> {
     let vol = if volatile { Volatility::Volatile } else { Volatility::Immutable };
-    Arc::new(ScalarUDF::new_from_impl(KqlUdf { name, signature: Signature::variadic_any(vol), returns, eval }))
+    Arc::new(ScalarUDF::new_from_impl(KqlUdf {
+        name,
+        signature: Signature::one_of(vec![TypeSignature::VariadicAny, TypeSignature::Nullary], vol),
+        returns,
+        eval,
+    }))
 }
 
 pub fn call(udf: &Arc<ScalarUDF>, args: Vec<Expr>) -> Expr {

@@ -292,6 +292,59 @@ impl ColumnPattern {
     }
 }
 
+/// The expansion list of `mv-expand` / `mv-apply`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MvExpand {
+    pub bag_expansion: Option<BagExpansion>,
+    pub item_index: Option<Ident>,
+    pub items: Vec<MvItem>,
+    pub limit: Option<Expr>,
+}
+
+/// `[name =] expr [to typeof(type)]`
+#[derive(Debug, Clone, PartialEq)]
+pub struct MvItem {
+    pub name: Option<Ident>,
+    pub expr: Expr,
+    pub to: Option<TypeName>,
+    pub span: Span,
+}
+
+/// How `mv-expand` expands a property bag: `{"k": v}` or `["k", v]` per entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BagExpansion {
+    Bag,
+    Array,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParseKind {
+    Simple,
+    Regex,
+    Relaxed,
+}
+
+/// `parse [kind=…] [flags=…] source with pattern…`
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParseOp {
+    pub kind: ParseKind,
+    pub flags: Option<String>,
+    pub source: Expr,
+    pub pattern: Vec<ParsePart>,
+    /// `parse-where`: rows that do not match are dropped.
+    pub filter: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParsePart {
+    /// `*`: skip any text.
+    Wildcard,
+    /// A string constant: literal text, or a regex in `kind=regex`.
+    Text(String),
+    /// `name[:type]`: a column that takes the matched text.
+    Column { name: Ident, ty: Option<TypeName> },
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReorderKey {
     pub column: ColumnPattern,
@@ -375,6 +428,21 @@ pub enum OperatorKind {
         chart: Ident,
         properties: Vec<(Ident, Expr)>,
     },
+    MvExpand(MvExpand),
+    /// `mv-apply items on (sub-pipeline)`: the sub-pipeline runs once per
+    /// input row, over that row's expanded items.
+    MvApply {
+        expand: MvExpand,
+        body: Vec<Operator>,
+    },
+    /// `parse` and (with `filter`) `parse-where`.
+    Parse(ParseOp),
+    /// `parse-kv source as (name:type, …) with (option = value, …)`
+    ParseKv {
+        source: Expr,
+        columns: Vec<(Ident, TypeName)>,
+        options: Vec<(Ident, Expr)>,
+    },
     /// A known Kusto operator that kqlog does not run yet: the planner
     /// refuses it by name, so the user learns it is a gap, not a typo.
     Unsupported {
@@ -406,6 +474,16 @@ impl OperatorKind {
             OperatorKind::GetSchema => "getschema",
             OperatorKind::Serialize { .. } => "serialize",
             OperatorKind::Render { .. } => "render",
+            OperatorKind::MvExpand(_) => "mv-expand",
+            OperatorKind::MvApply { .. } => "mv-apply",
+            OperatorKind::Parse(p) => {
+                if p.filter {
+                    "parse-where"
+                } else {
+                    "parse"
+                }
+            }
+            OperatorKind::ParseKv { .. } => "parse-kv",
             OperatorKind::Unsupported { name } => name,
         }
     }

@@ -97,6 +97,16 @@ fn operator(op: &Operator, d: &mut Deepest) {
         OperatorKind::Union { tables, .. } => tables.iter().for_each(|t| tabular(t, d)),
         OperatorKind::Join { right, .. } | OperatorKind::Lookup { right, .. } => tabular(right, d),
         OperatorKind::Render { properties, .. } => exprs.extend(properties.iter().map(|(_, e)| e)),
+        OperatorKind::MvExpand(m) => exprs.extend(m.items.iter().map(|i| &i.expr).chain(&m.limit)),
+        OperatorKind::MvApply { expand, body } => {
+            exprs.extend(expand.items.iter().map(|i| &i.expr).chain(&expand.limit));
+            body.iter().for_each(|op| operator(op, d));
+        }
+        OperatorKind::Parse(p) => exprs.push(&p.source),
+        OperatorKind::ParseKv { source, options, .. } => {
+            exprs.push(source);
+            exprs.extend(options.iter().map(|(_, e)| e));
+        }
         OperatorKind::ProjectAway { .. }
         | OperatorKind::ProjectKeep { .. }
         | OperatorKind::ProjectRename { .. }

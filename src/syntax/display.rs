@@ -360,9 +360,98 @@ impl Display for Operator {
                 }
                 Ok(())
             }
+            OperatorKind::MvExpand(m) => {
+                f.write_str("mv-expand")?;
+                write_expansion(f, m)
+            }
+            OperatorKind::MvApply { expand, body } => {
+                f.write_str("mv-apply")?;
+                write_expansion(f, expand)?;
+                f.write_str(" on (")?;
+                for (k, op) in body.iter().enumerate() {
+                    if k > 0 {
+                        f.write_str(" | ")?;
+                    }
+                    write!(f, "{op}")?;
+                }
+                f.write_str(")")
+            }
+            OperatorKind::Parse(p) => write_parse(f, p),
+            OperatorKind::ParseKv { source, columns, options } => {
+                write!(f, "parse-kv {source} as (")?;
+                for (k, (n, t)) in columns.iter().enumerate() {
+                    if k > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{n}:{}", t.as_str())?;
+                }
+                f.write_str(")")?;
+                if !options.is_empty() {
+                    f.write_str(" with (")?;
+                    for (k, (n, v)) in options.iter().enumerate() {
+                        if k > 0 {
+                            f.write_str(", ")?;
+                        }
+                        write!(f, "{} = {v}", n.name)?;
+                    }
+                    f.write_str(")")?;
+                }
+                Ok(())
+            }
             OperatorKind::Unsupported { name } => f.write_str(name),
         }
     }
+}
+
+fn write_expansion(f: &mut Formatter, m: &MvExpand) -> fmt::Result {
+    match m.bag_expansion {
+        Some(BagExpansion::Bag) => f.write_str(" kind=bag")?,
+        Some(BagExpansion::Array) => f.write_str(" kind=array")?,
+        None => {}
+    }
+    if let Some(i) = &m.item_index {
+        write!(f, " with_itemindex={i}")?;
+    }
+    for (k, item) in m.items.iter().enumerate() {
+        f.write_str(if k == 0 { " " } else { ", " })?;
+        if let Some(n) = &item.name {
+            write!(f, "{n} = ")?;
+        }
+        write!(f, "{}", item.expr)?;
+        if let Some(t) = item.to {
+            write!(f, " to typeof({})", t.as_str())?;
+        }
+    }
+    if let Some(l) = &m.limit {
+        write!(f, " limit {l}")?;
+    }
+    Ok(())
+}
+
+fn write_parse(f: &mut Formatter, p: &ParseOp) -> fmt::Result {
+    f.write_str(if p.filter { "parse-where" } else { "parse" })?;
+    match p.kind {
+        ParseKind::Simple => {}
+        ParseKind::Regex => f.write_str(" kind=regex")?,
+        ParseKind::Relaxed => f.write_str(" kind=relaxed")?,
+    }
+    if let Some(flags) = &p.flags {
+        write!(f, " flags={flags}")?;
+    }
+    write!(f, " {} with", p.source)?;
+    for part in &p.pattern {
+        match part {
+            ParsePart::Wildcard => f.write_str(" *")?,
+            ParsePart::Text(t) => write!(f, " {}", quote_string(t))?,
+            ParsePart::Column { name, ty } => {
+                write!(f, " {name}")?;
+                if let Some(t) = ty {
+                    write!(f, ":{}", t.as_str())?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 impl Display for Source {

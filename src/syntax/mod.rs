@@ -6,12 +6,14 @@ pub mod ast;
 mod depth;
 mod display;
 pub mod error;
+mod expand;
 pub mod expr;
 pub mod lex;
 pub mod literal;
 pub mod span;
 pub mod statement;
 pub mod tabular;
+mod textparse;
 
 use nom::Err;
 

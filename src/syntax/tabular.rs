@@ -42,15 +42,15 @@ pub const OPERATORS: &[&str] = &[
     "getschema",
     "serialize",
     "render",
-];
-
-/// Kusto operators that kqlog recognises but does not run yet.
-pub const UNSUPPORTED_OPERATORS: &[&str] = &[
     "mv-expand",
     "mv-apply",
     "parse",
     "parse-where",
     "parse-kv",
+];
+
+/// Kusto operators that kqlog recognises but does not run yet.
+pub const UNSUPPORTED_OPERATORS: &[&str] = &[
     "make-series",
     "search",
     "find",
@@ -283,7 +283,7 @@ fn union_leg(i: In) -> PResult<TabularExpr> {
     Ok((rest, TabularExpr { source: Source::Table(name), ops: vec![], span: span(start, &rest) }))
 }
 
-fn operator<'a>(i: In<'a>) -> PResult<'a, Operator> {
+pub fn operator<'a>(i: In<'a>) -> PResult<'a, Operator> {
     let t = trivia(i);
     let start = offset(&t);
     let (rest, name) = match operator_word(i) {
@@ -319,6 +319,11 @@ fn operator<'a>(i: In<'a>) -> PResult<'a, Operator> {
         "getschema" => body(Ok((rest, OperatorKind::GetSchema))),
         "serialize" => body(serialize(rest)),
         "render" => body(render(rest)),
+        "mv-expand" => body(crate::syntax::expand::mv_expand(rest)),
+        "mv-apply" => body(crate::syntax::expand::mv_apply(rest)),
+        "parse" => body(crate::syntax::textparse::parse_op(rest, false)),
+        "parse-where" => body(crate::syntax::textparse::parse_op(rest, true)),
+        "parse-kv" => body(crate::syntax::textparse::parse_kv(rest)),
         other if UNSUPPORTED_OPERATORS.contains(&other) => {
             let rest = skip_operator_body(rest);
             Ok((rest, Operator { kind: OperatorKind::Unsupported { name: other.to_string() }, span: name.span }))

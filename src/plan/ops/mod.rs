@@ -2,11 +2,13 @@
 //! `LogicalPlanBuilder`. The match below names every operator, so a new
 //! AST variant is a compile error until it is planned.
 
+mod expand;
 mod join;
 mod misc;
 mod project;
 mod sort;
 mod summarize;
+mod textparse;
 mod union;
 
 use std::collections::HashSet;
@@ -47,6 +49,10 @@ impl Planner<'_> {
             OperatorKind::GetSchema => self.getschema(pipe, span),
             OperatorKind::Serialize { columns } => self.serialize(pipe, columns, span),
             OperatorKind::Render { chart, properties } => self.render(pipe, chart, properties),
+            OperatorKind::MvExpand(m) => self.mv_expand(pipe, m, span),
+            OperatorKind::MvApply { expand, body } => self.mv_apply(pipe, expand, body, span),
+            OperatorKind::Parse(p) => self.parse_op(pipe, p, span),
+            OperatorKind::ParseKv { source, columns, options } => self.parse_kv(pipe, source, columns, options, span),
             OperatorKind::Unsupported { name } => {
                 Err(Diagnostic::new(codes::UNSUPPORTED_OPERATOR, format!("the operator `{name}` is not supported yet"))
                     .at(span)

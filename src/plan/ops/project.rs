@@ -11,7 +11,7 @@ use crate::plan::expr::Cx;
 use crate::plan::naming::{generated, inferred_name, unique, wildcard_match};
 use crate::plan::ops::{col, project_with_windows};
 use crate::plan::scope::{self, column_names};
-use crate::plan::{PResult, Pipe, Planner};
+use crate::plan::{PResult, Pipe, Planner, Typed};
 use crate::syntax::ast::{self, ColumnPattern, ExprKind, Ident, NamedExpr, ReorderKey};
 use crate::syntax::span::Span;
 
@@ -212,6 +212,9 @@ impl Planner<'_> {
 /// An existing column, unchanged, under its own name.
 pub fn passthrough(schema: &DFSchema, name: &str) -> Expr {
     match scope::find_column(schema, name) {
+        // A bare column keeps its name; an alias on it would only rename it
+        // to itself, which some optimizer passes handle badly.
+        Some(Typed { expr: Expr::Column(c), .. }) if c.relation.is_none() => Expr::Column(c),
         Some(t) => t.expr.alias(name),
         None => col(name),
     }

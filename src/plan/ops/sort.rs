@@ -13,7 +13,7 @@ use crate::syntax::span::Span;
 use crate::types::KType;
 
 impl Planner<'_> {
-    fn sort_exprs(&mut self, pipe: &Pipe, keys: &[SortKey]) -> PResult<Vec<SortExpr>> {
+    pub(super) fn sort_exprs(&mut self, pipe: &Pipe, keys: &[SortKey]) -> PResult<Vec<SortExpr>> {
         let schema = pipe.schema().clone();
         let cx = Cx::new(&schema);
         let mut out = Vec::new();
@@ -45,7 +45,7 @@ impl Planner<'_> {
     }
 
     /// A constant row count (`take 10`, `top 5 by …`).
-    fn row_count(&mut self, count: &ast::Expr) -> PResult<usize> {
+    pub(super) fn row_count(&mut self, count: &ast::Expr) -> PResult<usize> {
         let t = self.const_expr(count)?;
         let v = self.fold(&t.expr);
         let n = match v {
