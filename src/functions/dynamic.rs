@@ -27,6 +27,10 @@ pub fn register(r: &mut Registry) {
     r.scalar(&["bag_keys"], 1, 1, |p, c| dyn_call(p, c, &BAG_KEYS, KType::Dynamic));
     r.scalar(&["pack", "bag_pack"], 0, MANY, pack);
     r.scalar(&["pack_array"], 1, MANY, pack_array);
+    r.scalar(&["pack_all"], 0, 1, pack_all);
+    r.scalar(&["bag_pack_columns"], 1, MANY, bag_pack_columns);
+    r.scalar(&["gettype"], 1, 1, gettype);
+    r.scalar(&["column_ifexists"], 2, 2, column_ifexists);
     r.scalar(&["parse_url"], 1, 1, |p, c| {
         let s = c.string_arg(p, 0)?;
         Ok(Typed::new(udf::call(&PARSE_URL, vec![s]), KType::Dynamic))
@@ -49,6 +53,58 @@ fn pack(p: &mut Planner, c: &Call) -> PResult<Typed> {
         args.push(if k % 2 == 0 { c.string_arg(p, k)? } else { c.arg(p, k)?.expr });
     }
     Ok(Typed::new(udf::call(&PACK, args), KType::Dynamic))
+}
+
+/// `pack_all([ignore_null_empty])`: a bag of every input column.
+fn pack_all(p: &mut Planner, c: &Call) -> PResult<Typed> {
+    let skip_empty = if c.args.is_empty() {
+        false
+    } else {
+        matches!(c.const_arg(p, 0)?.0, datafusion::common::ScalarValue::Boolean(Some(true)))
+    };
+    let mut args = Vec::new();
+    for f in c.cx.schema.fields() {
+        if let Some(t) = crate::plan::scope::find_column(c.cx.schema, f.name()) {
+            args.push(datafusion::logical_expr::lit(f.name().clone()));
+            args.push(t.expr);
+        }
+    }
+    let f = if skip_empty { &PACK_NON_EMPTY } else { &PACK };
+    Ok(Typed::new(udf::call(f, args), KType::Dynamic))
+}
+
+/// `bag_pack_columns(a, b, …)`: a bag keyed by the columns' names.
+fn bag_pack_columns(p: &mut Planner, c: &Call) -> PResult<Typed> {
+    let mut args = Vec::new();
+    for (n, a) in c.args.iter().enumerate() {
+        let crate::syntax::ast::ExprKind::Name(name) = &a.kind else {
+            return Err(c.type_error(n, c.arg(p, n)?.ty, "a column name"));
+        };
+        args.push(datafusion::logical_expr::lit(name.name.clone()));
+        args.push(c.arg(p, n)?.expr);
+    }
+    Ok(Typed::new(udf::call(&PACK, args), KType::Dynamic))
+}
+
+/// `gettype(x)`: a static type's name, or for a dynamic value the kind of
+/// JSON it holds.
+fn gettype(p: &mut Planner, c: &Call) -> PResult<Typed> {
+    let v = c.arg(p, 0)?;
+    let name = match v.ty {
+        KType::Dynamic => return Ok(Typed::new(udf::call(&GETTYPE, vec![v.expr]), KType::String)),
+        KType::Null => "null",
+        other => other.name(),
+    };
+    Ok(Typed::new(datafusion::logical_expr::lit(name), KType::String))
+}
+
+/// `column_ifexists("name", default)`: the column when the input has it.
+fn column_ifexists(p: &mut Planner, c: &Call) -> PResult<Typed> {
+    let name = c.const_string(p, 0)?;
+    match crate::plan::scope::find_column(c.cx.schema, &name) {
+        Some(t) => Ok(t),
+        None => c.arg(p, 1),
+    }
 }
 
 fn pack_array(p: &mut Planner, c: &Call) -> PResult<Typed> {
@@ -139,6 +195,32 @@ fn eval_bag_keys(args: &Args) -> Result<ArrayRef> {
 }
 
 fn eval_pack(args: &Args) -> Result<ArrayRef> {
+    pack_rows(args, false)
+}
+
+fn eval_pack_non_empty(args: &Args) -> Result<ArrayRef> {
+    pack_rows(args, true)
+}
+
+fn eval_gettype(args: &Args) -> Result<ArrayRef> {
+    let d = args.str(0)?;
+    let mut b = arrow::array::StringBuilder::with_capacity(args.rows, args.rows * 6);
+    for i in 0..args.rows {
+        b.append_value(match parse(d.get(i)) {
+            None | Some(Json::Null) => "null",
+            Some(Json::Object(_)) => "dictionary",
+            Some(Json::Array(_)) => "array",
+            Some(Json::String(_)) => "string",
+            Some(Json::Bool(_)) => "bool",
+            Some(Json::Number(n)) if n.is_i64() || n.is_u64() => "long",
+            Some(Json::Number(_)) => "double",
+        });
+    }
+    Ok(Arc::new(b.finish()))
+}
+
+/// `key, value, …` pairs to a bag; `skip_empty` leaves out null and empty values.
+fn pack_rows(args: &Args, skip_empty: bool) -> Result<ArrayRef> {
     let mut cols = Vec::new();
     for n in 0..args.len() {
         cols.push(args.array(n)?);
@@ -153,7 +235,11 @@ fn eval_pack(args: &Args) -> Result<ArrayRef> {
             };
             let mut key = String::new();
             convert::to_text(k, &mut key);
-            m.insert(key, to_json(v));
+            let value = to_json(v);
+            if skip_empty && (value.is_null() || value.as_str() == Some("")) {
+                continue;
+            }
+            m.insert(key, value);
         }
         Some(Json::Object(m).to_string())
     });
@@ -244,6 +330,8 @@ dynamic_udfs! {
     BAG_KEYS = "kql_bag_keys", DataType::LargeUtf8, eval_bag_keys;
     PACK = "kql_bag_pack", DataType::LargeUtf8, eval_pack;
     PACK_ARRAY = "kql_pack_array", DataType::LargeUtf8, eval_pack_array;
+    PACK_NON_EMPTY = "kql_bag_pack_non_empty", DataType::LargeUtf8, eval_pack_non_empty;
+    GETTYPE = "kql_gettype", DataType::Utf8, eval_gettype;
     PARSE_URL = "kql_parse_url", DataType::LargeUtf8, eval_parse_url;
 }
 

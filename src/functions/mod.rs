@@ -9,6 +9,7 @@ pub mod datetime;
 pub mod dynamic;
 pub mod expand;
 pub mod logic;
+pub mod make_series;
 pub mod math;
 pub mod search;
 pub mod strings;

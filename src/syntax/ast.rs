@@ -292,6 +292,27 @@ impl ColumnPattern {
     }
 }
 
+/// `make-series aggregates on axis from … to … step … by keys`
+#[derive(Debug, Clone, PartialEq)]
+pub struct MakeSeries {
+    /// `kind=nonempty`: an empty input still gives one row of defaults.
+    pub nonempty: bool,
+    pub aggregates: Vec<SeriesAggregate>,
+    pub axis: Expr,
+    pub from: Option<Expr>,
+    pub to: Option<Expr>,
+    pub step: Expr,
+    /// Written as `in range(from, to, step)`.
+    pub in_range: bool,
+    pub by: Vec<NamedExpr>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesAggregate {
+    pub column: NamedExpr,
+    pub default: Option<Expr>,
+}
+
 /// The expansion list of `mv-expand` / `mv-apply`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MvExpand {
@@ -429,6 +450,7 @@ pub enum OperatorKind {
         properties: Vec<(Ident, Expr)>,
     },
     MvExpand(MvExpand),
+    MakeSeries(Box<MakeSeries>),
     /// `mv-apply items on (sub-pipeline)`: the sub-pipeline runs once per
     /// input row, over that row's expanded items.
     MvApply {
@@ -475,6 +497,7 @@ impl OperatorKind {
             OperatorKind::Serialize { .. } => "serialize",
             OperatorKind::Render { .. } => "render",
             OperatorKind::MvExpand(_) => "mv-expand",
+            OperatorKind::MakeSeries(_) => "make-series",
             OperatorKind::MvApply { .. } => "mv-apply",
             OperatorKind::Parse(p) => {
                 if p.filter {
@@ -682,5 +705,18 @@ pub enum Literal {
 impl Expr {
     pub fn new(kind: ExprKind, span: Span) -> Self {
         Expr { kind, span }
+    }
+
+    /// A name reference, for expressions the planner builds itself.
+    pub fn name(name: &str, span: Span) -> Self {
+        Expr::new(ExprKind::Name(Ident { name: name.to_string(), span }), span)
+    }
+
+    pub fn call(name: &str, args: Vec<Expr>, span: Span) -> Self {
+        Expr::new(ExprKind::Call { name: Ident { name: name.to_string(), span }, args }, span)
+    }
+
+    pub fn binary(op: BinaryOp, left: Expr, right: Expr, span: Span) -> Self {
+        Expr::new(ExprKind::Binary { op, left: Box::new(left), right: Box::new(right) }, span)
     }
 }

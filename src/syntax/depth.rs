@@ -103,6 +103,11 @@ fn operator(op: &Operator, d: &mut Deepest) {
             body.iter().for_each(|op| operator(op, d));
         }
         OperatorKind::Parse(p) => exprs.push(&p.source),
+        OperatorKind::MakeSeries(m) => {
+            exprs.extend(m.aggregates.iter().flat_map(|a| std::iter::once(&a.column.expr).chain(&a.default)));
+            exprs.extend([&m.axis, &m.step].into_iter().chain(&m.from).chain(&m.to));
+            exprs.extend(m.by.iter().map(|b| &b.expr));
+        }
         OperatorKind::ParseKv { source, options, .. } => {
             exprs.push(source);
             exprs.extend(options.iter().map(|(_, e)| e));

@@ -377,6 +377,7 @@ impl Display for Operator {
                 f.write_str(")")
             }
             OperatorKind::Parse(p) => write_parse(f, p),
+            OperatorKind::MakeSeries(m) => write_make_series(f, m),
             OperatorKind::ParseKv { source, columns, options } => {
                 write!(f, "parse-kv {source} as (")?;
                 for (k, (n, t)) in columns.iter().enumerate() {
@@ -401,6 +402,39 @@ impl Display for Operator {
             OperatorKind::Unsupported { name } => f.write_str(name),
         }
     }
+}
+
+fn write_make_series(f: &mut Formatter, m: &MakeSeries) -> fmt::Result {
+    f.write_str("make-series")?;
+    if m.nonempty {
+        f.write_str(" kind=nonempty")?;
+    }
+    for (k, a) in m.aggregates.iter().enumerate() {
+        f.write_str(if k == 0 { " " } else { ", " })?;
+        write!(f, "{}", a.column)?;
+        if let Some(d) = &a.default {
+            write!(f, " default = {d}")?;
+        }
+    }
+    write!(f, " on {}", m.axis)?;
+    if m.in_range {
+        if let (Some(a), Some(b)) = (&m.from, &m.to) {
+            write!(f, " in range({a}, {b}, {})", m.step)?;
+        }
+    } else {
+        if let Some(a) = &m.from {
+            write!(f, " from {a}")?;
+        }
+        if let Some(b) = &m.to {
+            write!(f, " to {b}")?;
+        }
+        write!(f, " step {}", m.step)?;
+    }
+    if !m.by.is_empty() {
+        f.write_str(" by ")?;
+        write_list(f, &m.by)?;
+    }
+    Ok(())
 }
 
 fn write_expansion(f: &mut Formatter, m: &MvExpand) -> fmt::Result {

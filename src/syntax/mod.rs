@@ -10,6 +10,7 @@ mod expand;
 pub mod expr;
 pub mod lex;
 pub mod literal;
+mod series;
 pub mod span;
 pub mod statement;
 pub mod tabular;

@@ -47,11 +47,11 @@ pub const OPERATORS: &[&str] = &[
     "parse",
     "parse-where",
     "parse-kv",
+    "make-series",
 ];
 
 /// Kusto operators that kqlog recognises but does not run yet.
 pub const UNSUPPORTED_OPERATORS: &[&str] = &[
-    "make-series",
     "search",
     "find",
     "reduce",
@@ -320,6 +320,7 @@ pub fn operator<'a>(i: In<'a>) -> PResult<'a, Operator> {
         "serialize" => body(serialize(rest)),
         "render" => body(render(rest)),
         "mv-expand" => body(crate::syntax::expand::mv_expand(rest)),
+        "make-series" => body(crate::syntax::series::make_series(rest)),
         "mv-apply" => body(crate::syntax::expand::mv_apply(rest)),
         "parse" => body(crate::syntax::textparse::parse_op(rest, false)),
         "parse-where" => body(crate::syntax::textparse::parse_op(rest, true)),

@@ -6,6 +6,7 @@ mod expand;
 mod join;
 mod misc;
 mod project;
+mod series;
 mod sort;
 mod summarize;
 mod textparse;
@@ -50,6 +51,7 @@ impl Planner<'_> {
             OperatorKind::Serialize { columns } => self.serialize(pipe, columns, span),
             OperatorKind::Render { chart, properties } => self.render(pipe, chart, properties),
             OperatorKind::MvExpand(m) => self.mv_expand(pipe, m, span),
+            OperatorKind::MakeSeries(m) => self.make_series(pipe, m, span),
             OperatorKind::MvApply { expand, body } => self.mv_apply(pipe, expand, body, span),
             OperatorKind::Parse(p) => self.parse_op(pipe, p, span),
             OperatorKind::ParseKv { source, columns, options } => self.parse_kv(pipe, source, columns, options, span),
@@ -61,7 +63,7 @@ impl Planner<'_> {
         }
     }
 
-    fn where_op(&mut self, pipe: Pipe, predicate: &crate::syntax::ast::Expr, span: Span) -> PResult<Pipe> {
+    pub(super) fn where_op(&mut self, pipe: Pipe, predicate: &crate::syntax::ast::Expr, span: Span) -> PResult<Pipe> {
         let schema = pipe.schema().clone();
         let t = self.lower_expr(predicate, &Cx::new(&schema).predicate())?;
         let e = require_bool(t, predicate.span, "the `where` condition")?;
