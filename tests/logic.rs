@@ -21,7 +21,9 @@
 //! ```
 //!
 //! `table NAME` registers the result of the KQL query below it as a table
-//! for the rest of the file. Results are compared as CSV in kqlog's value
+//! for the rest of the file. Files under `workspace/` run against the
+//! sample workspace: the bundled collections under `testdata/logs`
+//! ingested as the README's first command does (`--computer demo-node`). Results are compared as CSV in kqlog's value
 //! formats; `rowsort` compares rows sorted. `now()` is 2026-11-03T12:00:00Z.
 //! Run with `KQLOG_COMPLETE=1` to rewrite expected outputs from actual ones
 //! (then review the diff). An optional argument filters files by name.
@@ -149,10 +151,29 @@ fn round_trip(query: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The sample workspace, ingested once per run into a temporary folder.
+fn sample_workspace() -> &'static Path {
+    static WS: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    WS.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let logs = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/logs");
+        let inputs: Vec<PathBuf> = ["docker", "k8s", "capture", "events"].iter().map(|d| logs.join(d)).collect();
+        let opts = kqlog::ingest::Options { computer: "demo-node".into(), ..Default::default() };
+        kqlog::ingest::run(&inputs, dir.path(), opts, &mut |_| {}).expect("ingest the sample logs");
+        dir
+    })
+    .path()
+}
+
 async fn run_file(path: &Path, complete: bool) -> Result<usize, Vec<String>> {
     let text = std::fs::read_to_string(path).map_err(|e| vec![format!("{}: {e}", path.display())])?;
     let records = parse_file(&text).map_err(|e| vec![format!("{}: {e}", path.display())])?;
-    let engine = Engine::new();
+    let on_workspace = path.parent().is_some_and(|p| p.ends_with("workspace"));
+    let engine = if on_workspace {
+        Engine::open(sample_workspace()).await.map_err(|e| vec![format!("open the sample workspace: {e:?}")])?
+    } else {
+        Engine::new()
+    };
     let opts = QueryOptions { now: kqlog::types::time::parse_datetime(NOW), ..Default::default() };
     let mut failures = Vec::new();
     let mut replacements: Vec<((usize, usize), String)> = Vec::new();

@@ -48,10 +48,24 @@ fn every_function_is_documented_and_tested() {
     assert!(untested.is_empty(), "functions no logic test calls: {untested:?}");
 }
 
+/// The "planned" cell of the table row that names `op` in its first cell.
+fn planned_cell(doc: &str, op: &str) -> Option<String> {
+    doc.lines().filter(|l| l.starts_with('|')).find_map(|l| {
+        let cells: Vec<&str> = l.split(" | ").collect();
+        let first = cells.first()?;
+        if first.contains(&format!("`{op}`")) && cells.len() > 2 { Some(cells[2].trim().to_string()) } else { None }
+    })
+}
+
 #[test]
 fn every_operator_is_documented() {
     let doc = supported_md();
-    for op in kqlog::syntax::tabular::OPERATORS.iter().chain(kqlog::syntax::tabular::UNSUPPORTED_OPERATORS) {
-        assert!(doc.contains(&format!("`{op}`")), "operator `{op}` missing from SUPPORTED.md");
+    for op in kqlog::syntax::tabular::OPERATORS {
+        let cell = planned_cell(&doc, op);
+        assert_eq!(cell.as_deref(), Some("✅"), "operator `{op}` must have a planned ✅ row in SUPPORTED.md");
+    }
+    for op in kqlog::syntax::tabular::UNSUPPORTED_OPERATORS {
+        let cell = planned_cell(&doc, op);
+        assert_eq!(cell.as_deref(), Some("⛔"), "operator `{op}` must have a refused ⛔ row in SUPPORTED.md");
     }
 }

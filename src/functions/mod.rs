@@ -11,7 +11,10 @@ pub mod expand;
 pub mod logic;
 pub mod make_series;
 pub mod math;
+pub mod patterns;
 pub mod search;
+pub mod series;
+pub mod sketches;
 pub mod strings;
 pub mod text;
 pub mod textparse;
@@ -91,6 +94,8 @@ static REGISTRY: LazyLock<Registry> = LazyLock::new(|| {
     math::register(&mut r);
     dynamic::register(&mut r);
     arrays::register(&mut r);
+    series::register(&mut r);
+    sketches::register(&mut r);
     aggregates::register(&mut r);
     window::register(&mut r);
     r

@@ -9,7 +9,9 @@
 
 pub mod catalog;
 pub mod expr;
+mod external;
 pub mod fold;
+mod multi;
 pub mod naming;
 pub mod ops;
 pub mod scope;

@@ -35,6 +35,15 @@ impl Planner<'_> {
             Source::Range { column, from, to, step, span } => self.range(column, from, to, step, *span),
             Source::Union { options, tables, span } => self.union_source(options, tables, *span),
             Source::Nested(t) => self.tabular(t),
+            Source::Search { case_sensitive, tables, predicate, span } => {
+                self.search_source(*case_sensitive, tables.as_deref(), predicate, *span)
+            }
+            Source::Find { with_source, tables, predicate, project, span } => {
+                self.find_source(with_source.as_ref(), tables.as_deref(), predicate, project.as_deref(), *span)
+            }
+            Source::ExternalData { columns, paths, options, span } => {
+                self.external_data(columns, paths, options, *span)
+            }
         }
     }
 
@@ -210,6 +219,7 @@ impl Planner<'_> {
         let cx = Cx::new(&schema);
         let mut exprs = Vec::new();
         let mut names = std::collections::HashSet::new();
+        let columns = crate::plan::multi::expand(columns);
         for (k, c) in columns.iter().enumerate() {
             let t = self.lower_expr(&c.expr, &cx)?;
             let name = match &c.name {

@@ -162,6 +162,28 @@ pub enum Source {
     },
     /// `( pipeline )`
     Nested(Box<TabularExpr>),
+    /// `search [kind=…] [in (T1, …)] predicate`: rows of any table that match.
+    Search {
+        case_sensitive: bool,
+        tables: Option<Vec<Ident>>,
+        predicate: SearchPred,
+        span: Span,
+    },
+    /// `find [withsource=C] [in (T1, …)] where predicate [project c, …]`
+    Find {
+        with_source: Option<Ident>,
+        tables: Option<Vec<Ident>>,
+        predicate: SearchPred,
+        project: Option<Vec<(Ident, Option<TypeName>)>>,
+        span: Span,
+    },
+    /// `externaldata (c:type, …) ["path", …] [with (format = "csv", …)]`
+    ExternalData {
+        columns: Vec<(Ident, TypeName)>,
+        paths: Vec<(String, Span)>,
+        options: Vec<(Ident, Expr)>,
+        span: Span,
+    },
 }
 
 impl Source {
@@ -172,7 +194,10 @@ impl Source {
             | Source::Datatable { span, .. }
             | Source::Print { span, .. }
             | Source::Range { span, .. }
-            | Source::Union { span, .. } => *span,
+            | Source::Union { span, .. }
+            | Source::Search { span, .. }
+            | Source::Find { span, .. }
+            | Source::ExternalData { span, .. } => *span,
             Source::Nested(t) => t.span,
         }
     }
@@ -290,6 +315,35 @@ impl ColumnPattern {
     pub fn is_wildcard(&self) -> bool {
         self.pattern.contains('*')
     }
+}
+
+/// The predicate of `search` and `find`: `and`/`or`/`not` over terms and
+/// ordinary boolean expressions.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SearchPred {
+    /// `"text"` (any column has the term; `*` at either end widens it to
+    /// a prefix, suffix or substring match), `Column:"text"`, or
+    /// `* has "text"` (`op` names the operator).
+    Term {
+        column: Option<Ident>,
+        text: String,
+        op: Option<StrOp>,
+        span: Span,
+    },
+    Expr(Expr),
+    And(Vec<SearchPred>),
+    Or(Vec<SearchPred>),
+    Not(Box<SearchPred>),
+}
+
+/// One level of `top-nested [N] of expr [with others = v] by [name =] agg [asc|desc]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopNestedLevel {
+    pub count: Option<Expr>,
+    pub of: NamedExpr,
+    pub others: Option<Expr>,
+    pub aggregate: NamedExpr,
+    pub ascending: bool,
 }
 
 /// `make-series aggregates on axis from … to … step … by keys`
@@ -451,6 +505,31 @@ pub enum OperatorKind {
     },
     MvExpand(MvExpand),
     MakeSeries(Box<MakeSeries>),
+    /// `T | search predicate`
+    Search {
+        case_sensitive: bool,
+        predicate: SearchPred,
+    },
+    TopNested {
+        levels: Vec<TopNestedLevel>,
+    },
+    /// `evaluate plugin(args) [: (c:type, …)]`
+    Evaluate {
+        plugin: Ident,
+        args: Vec<Expr>,
+        schema: Option<Vec<(Ident, TypeName)>>,
+    },
+    /// `invoke f(args)`: `f(T, args)`.
+    Invoke {
+        name: Ident,
+        args: Vec<Expr>,
+    },
+    /// `reduce [kind=source] by column [with threshold=…, characters=…]`
+    Reduce {
+        keep_rows: bool,
+        by: Expr,
+        options: Vec<(Ident, Expr)>,
+    },
     /// `mv-apply items on (sub-pipeline)`: the sub-pipeline runs once per
     /// input row, over that row's expanded items.
     MvApply {
@@ -498,6 +577,11 @@ impl OperatorKind {
             OperatorKind::Render { .. } => "render",
             OperatorKind::MvExpand(_) => "mv-expand",
             OperatorKind::MakeSeries(_) => "make-series",
+            OperatorKind::Search { .. } => "search",
+            OperatorKind::TopNested { .. } => "top-nested",
+            OperatorKind::Evaluate { .. } => "evaluate",
+            OperatorKind::Invoke { .. } => "invoke",
+            OperatorKind::Reduce { .. } => "reduce",
             OperatorKind::MvApply { .. } => "mv-apply",
             OperatorKind::Parse(p) => {
                 if p.filter {

@@ -2,6 +2,7 @@
 //! (naming, optimising, evaluating), so a tree deeper than a few hundred
 //! levels would overflow its stack. Such queries are refused up front.
 
+use crate::syntax::ast::SearchPred;
 use crate::syntax::ast::{
     Expr, ExprKind, FunctionBody, LetValue, Operator, OperatorKind, Query, Source, Statement, TabularExpr,
 };
@@ -69,12 +70,27 @@ fn tabular(t: &TabularExpr, d: &mut Deepest) {
             Source::Range { from, to, step, .. } => [from, to, step].iter().for_each(|e| expr(e, 1, d)),
             Source::Union { tables, .. } => tables.iter().for_each(|x| tabular(x, d)),
             Source::Nested(inner) => tabular(inner, d),
+            Source::Search { predicate, .. } | Source::Find { predicate, .. } => {
+                let mut exprs = Vec::new();
+                search_exprs(predicate, &mut exprs);
+                exprs.into_iter().for_each(|e| expr(e, 1, d));
+            }
+            Source::ExternalData { options, .. } => options.iter().for_each(|(_, e)| expr(e, 1, d)),
             Source::Table(_) | Source::Wildcard(_) => {}
         }
         for op in &t.ops {
             operator(op, d);
         }
     });
+}
+
+fn search_exprs<'a>(p: &'a SearchPred, out: &mut Vec<&'a Expr>) {
+    match p {
+        SearchPred::Expr(e) => out.push(e),
+        SearchPred::And(items) | SearchPred::Or(items) => items.iter().for_each(|x| search_exprs(x, out)),
+        SearchPred::Not(inner) => search_exprs(inner, out),
+        SearchPred::Term { .. } => {}
+    }
 }
 
 fn operator(op: &Operator, d: &mut Deepest) {
@@ -103,6 +119,17 @@ fn operator(op: &Operator, d: &mut Deepest) {
             body.iter().for_each(|op| operator(op, d));
         }
         OperatorKind::Parse(p) => exprs.push(&p.source),
+        OperatorKind::Search { predicate, .. } => search_exprs(predicate, &mut exprs),
+        OperatorKind::TopNested { levels } => {
+            for l in levels {
+                exprs.extend([&l.of.expr, &l.aggregate.expr].into_iter().chain(&l.count).chain(&l.others));
+            }
+        }
+        OperatorKind::Evaluate { args, .. } | OperatorKind::Invoke { args, .. } => exprs.extend(args),
+        OperatorKind::Reduce { by, options, .. } => {
+            exprs.push(by);
+            exprs.extend(options.iter().map(|(_, e)| e));
+        }
         OperatorKind::MakeSeries(m) => {
             exprs.extend(m.aggregates.iter().flat_map(|a| std::iter::once(&a.column.expr).chain(&a.default)));
             exprs.extend([&m.axis, &m.step].into_iter().chain(&m.from).chain(&m.to));

@@ -378,6 +378,63 @@ impl Display for Operator {
             }
             OperatorKind::Parse(p) => write_parse(f, p),
             OperatorKind::MakeSeries(m) => write_make_series(f, m),
+            OperatorKind::Search { case_sensitive, predicate } => {
+                f.write_str("search")?;
+                if *case_sensitive {
+                    f.write_str(" kind=case_sensitive")?;
+                }
+                write!(f, " {predicate}")
+            }
+            OperatorKind::TopNested { levels } => {
+                for (k, l) in levels.iter().enumerate() {
+                    f.write_str(if k == 0 { "top-nested" } else { ", top-nested" })?;
+                    if let Some(c) = &l.count {
+                        write!(f, " {c}")?;
+                    }
+                    write!(f, " of {}", l.of)?;
+                    if let Some(o) = &l.others {
+                        write!(f, " with others = {o}")?;
+                    }
+                    write!(f, " by {}", l.aggregate)?;
+                    if l.ascending {
+                        f.write_str(" asc")?;
+                    }
+                }
+                Ok(())
+            }
+            OperatorKind::Evaluate { plugin, args, schema } => {
+                write!(f, "evaluate {}(", plugin.name)?;
+                write_list(f, args)?;
+                f.write_str(")")?;
+                if let Some(cols) = schema {
+                    f.write_str(" : (")?;
+                    for (k, (n, t)) in cols.iter().enumerate() {
+                        if k > 0 {
+                            f.write_str(", ")?;
+                        }
+                        write!(f, "{n}:{}", t.as_str())?;
+                    }
+                    f.write_str(")")?;
+                }
+                Ok(())
+            }
+            OperatorKind::Invoke { name, args } => {
+                write!(f, "invoke {name}(")?;
+                write_list(f, args)?;
+                f.write_str(")")
+            }
+            OperatorKind::Reduce { keep_rows, by, options } => {
+                f.write_str("reduce")?;
+                if *keep_rows {
+                    f.write_str(" kind=source")?;
+                }
+                write!(f, " by {by}")?;
+                for (k, (n, v)) in options.iter().enumerate() {
+                    f.write_str(if k == 0 { " with " } else { ", " })?;
+                    write!(f, "{} = {v}", n.name)?;
+                }
+                Ok(())
+            }
             OperatorKind::ParseKv { source, columns, options } => {
                 write!(f, "parse-kv {source} as (")?;
                 for (k, (n, t)) in columns.iter().enumerate() {
@@ -523,6 +580,106 @@ impl Display for Source {
                 write_union_legs(f, tables)
             }
             Source::Nested(t) => write!(f, "({t})"),
+            Source::Search { case_sensitive, tables, predicate, .. } => {
+                f.write_str("search")?;
+                if *case_sensitive {
+                    f.write_str(" kind=case_sensitive")?;
+                }
+                if let Some(t) = tables {
+                    f.write_str(" in (")?;
+                    write_list(f, t)?;
+                    f.write_str(")")?;
+                }
+                write!(f, " {predicate}")
+            }
+            Source::Find { with_source, tables, predicate, project, .. } => {
+                f.write_str("find")?;
+                if let Some(w) = with_source {
+                    write!(f, " withsource={w}")?;
+                }
+                if let Some(t) = tables {
+                    f.write_str(" in (")?;
+                    write_list(f, t)?;
+                    f.write_str(")")?;
+                }
+                write!(f, " where {predicate}")?;
+                if let Some(cols) = project {
+                    f.write_str(" project ")?;
+                    for (k, (n, t)) in cols.iter().enumerate() {
+                        if k > 0 {
+                            f.write_str(", ")?;
+                        }
+                        write!(f, "{n}")?;
+                        if let Some(t) = t {
+                            write!(f, ":{}", t.as_str())?;
+                        }
+                    }
+                }
+                Ok(())
+            }
+            Source::ExternalData { columns, paths, options, .. } => {
+                f.write_str("externaldata (")?;
+                for (k, (n, t)) in columns.iter().enumerate() {
+                    if k > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{n}:{}", t.as_str())?;
+                }
+                f.write_str(") [")?;
+                for (k, (p, _)) in paths.iter().enumerate() {
+                    if k > 0 {
+                        f.write_str(", ")?;
+                    }
+                    f.write_str(&quote_string(p))?;
+                }
+                f.write_str("]")?;
+                write_options(f, options)
+            }
+        }
+    }
+}
+
+fn write_options(f: &mut Formatter, options: &[(Ident, Expr)]) -> fmt::Result {
+    if !options.is_empty() {
+        f.write_str(" with (")?;
+        for (k, (n, v)) in options.iter().enumerate() {
+            if k > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{} = {v}", n.name)?;
+        }
+        f.write_str(")")?;
+    }
+    Ok(())
+}
+
+impl Display for SearchPred {
+    fn fmt(&self, f: &mut Formatter) -> fmt::Result {
+        let group = |f: &mut Formatter, items: &[SearchPred], op: &str| -> fmt::Result {
+            for (k, p) in items.iter().enumerate() {
+                if k > 0 {
+                    write!(f, " {op} ")?;
+                }
+                match p {
+                    SearchPred::And(_) | SearchPred::Or(_) => write!(f, "({p})")?,
+                    _ => write!(f, "{p}")?,
+                }
+            }
+            Ok(())
+        };
+        match self {
+            SearchPred::Term { column: None, text, op: None, .. } => f.write_str(&quote_string(text)),
+            SearchPred::Term { column: Some(c), text, .. } => write!(f, "{c}:{}", quote_string(text)),
+            SearchPred::Term { column: None, text, op: Some(op), .. } => {
+                write!(f, "* {} {}", op.text(), quote_string(text))
+            }
+            SearchPred::Expr(e) => match &e.kind {
+                ExprKind::Binary { op: BinaryOp::And | BinaryOp::Or, .. } => write!(f, "({e})"),
+                _ => write!(f, "{e}"),
+            },
+            SearchPred::And(items) => group(f, items, "and"),
+            SearchPred::Or(items) => group(f, items, "or"),
+            SearchPred::Not(p) => write!(f, "not({p})"),
         }
     }
 }

@@ -117,14 +117,14 @@ fn and_expr(i: In) -> PResult<Expr> {
     Ok((i, balanced(BinaryOp::And, items)))
 }
 
-enum CmpTok {
+pub(crate) enum CmpTok {
     Bin(BinaryOp),
     List(ListOp),
     Between { negated: bool },
 }
 
 /// Recognises a comparison-level operator at `i`.
-fn comparison_op(i: In) -> Option<(In, CmpTok)> {
+pub(crate) fn comparison_op(i: In) -> Option<(In, CmpTok)> {
     let t = trivia(i);
     let s = *t.fragment();
     for (sym, op) in [
@@ -182,7 +182,7 @@ fn comparison_op(i: In) -> Option<(In, CmpTok)> {
     Some((rest, tok))
 }
 
-fn comparison(i: In) -> PResult<Expr> {
+pub fn comparison(i: In) -> PResult<Expr> {
     let (mut i, mut left) = additive(i)?;
     let mut n = 0;
     while let Some((rest, tok)) = comparison_op(i) {

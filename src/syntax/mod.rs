@@ -3,13 +3,16 @@
 //! furthest point it reached with what it expected there.
 
 pub mod ast;
+mod composition;
 mod depth;
 mod display;
 pub mod error;
 mod expand;
 pub mod expr;
+mod external;
 pub mod lex;
 pub mod literal;
+mod search;
 mod series;
 pub mod span;
 pub mod statement;

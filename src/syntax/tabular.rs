@@ -48,16 +48,15 @@ pub const OPERATORS: &[&str] = &[
     "parse-where",
     "parse-kv",
     "make-series",
+    "search",
+    "top-nested",
+    "evaluate",
+    "invoke",
+    "reduce",
 ];
 
 /// Kusto operators that kqlog recognises but does not run yet.
 pub const UNSUPPORTED_OPERATORS: &[&str] = &[
-    "search",
-    "find",
-    "reduce",
-    "evaluate",
-    "invoke",
-    "top-nested",
     "top-hitters",
     "sample",
     "sample-distinct",
@@ -69,7 +68,6 @@ pub const UNSUPPORTED_OPERATORS: &[&str] = &[
     "project-smart",
     "extend-distinct",
     "lookup-distinct",
-    "externaldata",
     "macro-expand",
     "graph-match",
     "make-graph",
@@ -78,7 +76,13 @@ pub const UNSUPPORTED_OPERATORS: &[&str] = &[
 
 /// True when a tabular expression (not a scalar) starts here.
 pub fn at_tabular_keyword(i: &In) -> bool {
-    if at_keyword(i, "datatable") || at_keyword(i, "union") {
+    if at_keyword(i, "datatable")
+        || at_keyword(i, "union")
+        || at_keyword(i, "externaldata")
+        || at_keyword(i, "external_data")
+        || at_keyword(i, "search")
+        || at_keyword(i, "find")
+    {
         return true;
     }
     if at_keyword(i, "print") {
@@ -131,6 +135,18 @@ fn source(i: In) -> PResult<Source> {
     if at_tabular_keyword(&t) && at_keyword(&t, "range") {
         let (rest, _) = keyword(i, "range")?;
         return cut(range(rest, start));
+    }
+    if at_keyword(&t, "search") {
+        let (rest, _) = keyword(i, "search")?;
+        return cut(crate::syntax::search::search_source(rest, start));
+    }
+    if at_keyword(&t, "find") {
+        let (rest, _) = keyword(i, "find")?;
+        return cut(crate::syntax::search::find_source(rest, start));
+    }
+    if at_keyword(&t, "externaldata") || at_keyword(&t, "external_data") {
+        let (rest, _) = crate::syntax::lex::word(i)?;
+        return cut(crate::syntax::external::externaldata(rest, start));
     }
     if at_keyword(&t, "union") {
         let (rest, _) = keyword(i, "union")?;
@@ -321,6 +337,11 @@ pub fn operator<'a>(i: In<'a>) -> PResult<'a, Operator> {
         "render" => body(render(rest)),
         "mv-expand" => body(crate::syntax::expand::mv_expand(rest)),
         "make-series" => body(crate::syntax::series::make_series(rest)),
+        "search" => body(crate::syntax::search::search_op(rest)),
+        "top-nested" => body(crate::syntax::composition::top_nested(rest)),
+        "evaluate" => body(crate::syntax::composition::evaluate(rest)),
+        "invoke" => body(crate::syntax::composition::invoke(rest)),
+        "reduce" => body(crate::syntax::composition::reduce(rest)),
         "mv-apply" => body(crate::syntax::expand::mv_apply(rest)),
         "parse" => body(crate::syntax::textparse::parse_op(rest, false)),
         "parse-where" => body(crate::syntax::textparse::parse_op(rest, true)),

@@ -2,14 +2,18 @@
 //! `LogicalPlanBuilder`. The match below names every operator, so a new
 //! AST variant is a compile error until it is planned.
 
+mod evaluate;
 mod expand;
 mod join;
 mod misc;
 mod project;
+mod reduce;
+mod search;
 mod series;
 mod sort;
 mod summarize;
 mod textparse;
+mod top_nested;
 mod union;
 
 use std::collections::HashSet;
@@ -52,6 +56,15 @@ impl Planner<'_> {
             OperatorKind::Render { chart, properties } => self.render(pipe, chart, properties),
             OperatorKind::MvExpand(m) => self.mv_expand(pipe, m, span),
             OperatorKind::MakeSeries(m) => self.make_series(pipe, m, span),
+            OperatorKind::Search { case_sensitive, predicate } => {
+                self.search_op(pipe, *case_sensitive, predicate, span)
+            }
+            OperatorKind::TopNested { levels } => self.top_nested(pipe, levels, span),
+            OperatorKind::Evaluate { plugin, args, schema } => {
+                self.evaluate(pipe, plugin, args, schema.as_deref(), span)
+            }
+            OperatorKind::Invoke { name, args } => self.invoke(pipe, name, args, span),
+            OperatorKind::Reduce { keep_rows, by, options } => self.reduce(pipe, *keep_rows, by, options, span),
             OperatorKind::MvApply { expand, body } => self.mv_apply(pipe, expand, body, span),
             OperatorKind::Parse(p) => self.parse_op(pipe, p, span),
             OperatorKind::ParseKv { source, columns, options } => self.parse_kv(pipe, source, columns, options, span),

@@ -56,7 +56,8 @@ impl Planner<'_> {
         let cx = Cx::new(&schema).with_windows();
         self.window_order = pipe.order.clone().unwrap_or_default();
         let mut taken = HashSet::new();
-        let cols = self.named_columns(columns, &cx, &mut taken)?;
+        let columns = crate::plan::multi::expand(columns);
+        let cols = self.named_columns(&columns, &cx, &mut taken)?;
         let exprs = cols.into_iter().map(|(n, e)| e.alias(n)).collect();
         project_with_windows(pipe, exprs, span)
     }
@@ -67,7 +68,8 @@ impl Planner<'_> {
         let mut pipe = pipe;
         let mut batch: Vec<&NamedExpr> = Vec::new();
         let mut batch_names: HashSet<String> = HashSet::new();
-        for c in columns {
+        let columns = crate::plan::multi::expand(columns);
+        for c in &columns {
             // A name the input already has reads the input's value (Kusto
             // evaluates `extend x = x + 1, y = x` against the input row).
             let input_names: HashSet<String> = column_names(pipe.schema()).into_iter().collect();

@@ -76,7 +76,7 @@ impl Planner<'_> {
         Ok(out)
     }
 
-    fn union_all(&mut self, legs: Vec<(Pipe, String)>, options: &UnionOptions, span: Span) -> PResult<Pipe> {
+    pub(super) fn union_all(&mut self, legs: Vec<(Pipe, String)>, options: &UnionOptions, span: Span) -> PResult<Pipe> {
         // The output columns: (output name, source name, type).
         let mut columns: Vec<(String, String, KType)> = Vec::new();
         let mut types_of: Vec<(String, Vec<KType>)> = Vec::new();
