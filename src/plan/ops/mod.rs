@@ -106,21 +106,61 @@ pub fn rebase(e: Expr, targets: &[Expr], names: &[String]) -> Expr {
 /// Projects `exprs` (already aliased to their output names), first
 /// computing any window functions they contain.
 pub fn project_with_windows(pipe: Pipe, exprs: Vec<Expr>, span: Span) -> PResult<Pipe> {
-    let windows = find_window_exprs(exprs.iter());
     let mut builder = LogicalPlanBuilder::from(pipe.plan);
-    let exprs = if windows.is_empty() {
-        exprs
-    } else {
-        let names: Vec<String> = (0..windows.len()).map(|i| format!("__kql_win{i}")).collect();
+    let mut exprs = exprs;
+    // A window inside another's arguments (`row_number(0, g != prev(g))`)
+    // is computed first, in its own window step.
+    let mut round = 0;
+    loop {
+        let windows = innermost_windows(&exprs);
+        if windows.is_empty() {
+            break;
+        }
+        let names: Vec<String> = (0..windows.len()).map(|i| format!("__kql_win{round}_{i}")).collect();
         let aliased: Vec<Expr> = windows.iter().zip(&names).map(|(w, n)| w.clone().alias(n.clone())).collect();
         builder = builder.window(aliased).map_err(|e| df_err(e, span))?;
-        exprs.into_iter().map(|e| rebase(e, &windows, &names)).collect()
-    };
+        exprs = exprs.into_iter().map(|e| rebase(e, &windows, &names)).collect();
+        if round > 0 || !innermost_windows(&exprs).is_empty() {
+            // A projection between window steps: DataFusion's common
+            // subexpression pass mishandles directly stacked window nodes.
+            let cols: Vec<Expr> = builder.schema().columns().into_iter().map(Expr::Column).collect();
+            builder = builder.project(cols).map_err(|e| df_err(e, span))?;
+        }
+        round += 1;
+    }
     let out_names: HashSet<String> = exprs.iter().map(|e| e.schema_name().to_string()).collect();
     let plan = builder.project(exprs).and_then(|b| b.build()).map_err(|e| df_err(e, span))?;
     // Keep the row order for later window functions while its columns survive.
     let order = pipe.order.filter(|keys| sort_columns_exist(keys, &out_names));
     Ok(Pipe { plan, name: pipe.name, order, render: pipe.render })
+}
+
+/// Window expressions in `exprs` with no window inside them.
+fn innermost_windows(exprs: &[Expr]) -> Vec<Expr> {
+    let mut out: Vec<Expr> = Vec::new();
+    for e in exprs {
+        let _ = e.apply(|node| {
+            if let Expr::WindowFunction(_) = node {
+                let nested = find_window_exprs(node_children(node).iter()).into_iter().next().is_some();
+                if !nested && !out.contains(node) {
+                    out.push(node.clone());
+                }
+            }
+            Ok(datafusion::common::tree_node::TreeNodeRecursion::Continue)
+        });
+    }
+    out
+}
+
+/// The expressions a window function reads: arguments, partition and order keys.
+fn node_children(e: &Expr) -> Vec<Expr> {
+    match e {
+        Expr::WindowFunction(w) => {
+            let p = &w.params;
+            p.args.iter().chain(&p.partition_by).chain(p.order_by.iter().map(|s| &s.expr)).cloned().collect()
+        }
+        _ => Vec::new(),
+    }
 }
 
 fn sort_columns_exist(keys: &[SortExpr], names: &HashSet<String>) -> bool {
