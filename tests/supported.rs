@@ -69,3 +69,11 @@ fn every_operator_is_documented() {
         assert_eq!(cell.as_deref(), Some("⛔"), "operator `{op}` must have a refused ⛔ row in SUPPORTED.md");
     }
 }
+
+#[test]
+fn every_operator_is_in_the_grammar() {
+    let ebnf = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("grammar/kql.ebnf")).unwrap();
+    for op in kqlog::syntax::tabular::OPERATORS.iter().chain(kqlog::syntax::tabular::UNSUPPORTED_OPERATORS) {
+        assert!(ebnf.contains(&format!("\"{op}\"")), "operator `{op}` missing from grammar/kql.ebnf");
+    }
+}
