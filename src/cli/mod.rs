@@ -1,8 +1,10 @@
 //! Command-line interface. Exit codes: 0 ok, 1 failed assertion, 2 query
 //! error, 3 input/IO error, 64 bad usage.
 
+mod check;
 mod ingest;
 mod query;
+mod repl;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -16,8 +18,9 @@ use kqlog::output::Format;
 #[derive(Parser, Debug)]
 #[command(name = "kqlog", version, about = "Query collected container logs offline with KQL")]
 pub struct Cli {
+    /// Without a command, kqlog opens the interactive session on a terminal.
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -28,6 +31,10 @@ enum Command {
     Explain(QueryArgs),
     /// Turn container logs and Log Analytics exports into a workspace.
     Ingest(ingest::IngestArgs),
+    /// Check assertions about the logs (TOML files or one-liners), for CI: exit 1 when one fails.
+    Check(check::CheckArgs),
+    /// An interactive session: history, completion, multi-line queries, dot-commands.
+    Repl(repl::ReplArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -70,10 +77,23 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    let result = match cli.command {
+    let command = match cli.command {
+        Some(c) => c,
+        // Plain `kqlog`: a session for a person, usage for a script.
+        None if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() => {
+            Command::Repl(repl::ReplArgs::default())
+        }
+        None => {
+            eprintln!("kqlog: give a command (query, explain, ingest, repl, check, run); `kqlog --help` lists them");
+            return ExitCode::from(64);
+        }
+    };
+    let result = match command {
         Command::Query(a) => query::run(&a, false),
         Command::Explain(a) => query::run(&a, true),
         Command::Ingest(a) => ingest::run(&a).map_err(|e| (e, String::new())),
+        Command::Check(a) => check::run(&a),
+        Command::Repl(a) => repl::run(&a),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -94,4 +114,15 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
         .enable_all()
         .build()
         .map_err(|e| Error::io(format!("cannot start the runtime: {e}")))
+}
+
+/// The width to fit a grid to: the terminal's when stdout is one, none
+/// (natural widths) when piped.
+pub(crate) fn terminal_width() -> Option<u16> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    let env = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok());
+    env.or_else(|| terminal_size::terminal_size().map(|(w, _)| w.0)).or(Some(120))
 }

@@ -77,7 +77,7 @@ pub fn run(a: &QueryArgs, explain: bool) -> Result<u8, (Error, String)> {
         let result = engine.query(&text, &opts).await?;
         let format = a.format.unwrap_or_else(|| default_format(a.output.is_some()));
         let mut buf = Vec::new();
-        let width = terminal_width();
+        let width = super::terminal_width();
         output::write(&result, format, width, &mut buf).map_err(|e| Error::io(e.to_string()))?;
         write_bytes(a, &buf)?;
         Ok(0)
@@ -85,13 +85,6 @@ pub fn run(a: &QueryArgs, explain: bool) -> Result<u8, (Error, String)> {
     .map_err(fail)
 }
 
-fn terminal_width() -> Option<u16> {
-    use std::io::IsTerminal;
-    if !std::io::stdout().is_terminal() {
-        return None;
-    }
-    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).or(Some(120))
-}
 
 fn write_text(a: &QueryArgs, s: &str) -> Result<(), Error> {
     write_bytes(a, s.as_bytes())
