@@ -5,6 +5,7 @@ pub mod cell;
 mod csv;
 mod json;
 mod markdown;
+pub mod parquet;
 mod table;
 
 use std::io::Write;
