@@ -21,6 +21,7 @@ pub mod functions;
 pub mod ingest;
 pub mod output;
 pub mod plan;
+pub mod report;
 pub mod syntax;
 pub mod types;
 

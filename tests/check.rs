@@ -132,7 +132,11 @@ fn bad_specs_exit_64_naming_file_assertion_and_problem() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
         ("unknown-key.toml", "[[assert]]\nquery = \"ContainerLog\"\nexpcet = \"empty\"\n", "expcet"),
-        ("bad-op.toml", "[[assert]]\nname = \"op\"\nquery = \"ContainerLog | count\"\nvalue = \"=> 3\"\n", "comparison"),
+        (
+            "bad-op.toml",
+            "[[assert]]\nname = \"op\"\nquery = \"ContainerLog | count\"\nvalue = \"=> 3\"\n",
+            "comparison",
+        ),
         ("nothing.toml", "[[assert]]\nname = \"bare\"\nquery = \"ContainerLog\"\n", "`bare`"),
         ("not-toml.toml", "[[assert]\nquery = \n", "not a valid check file"),
     ];
@@ -202,7 +206,13 @@ fn junit_reports_parse_and_count() {
     let report = dir.path().join("junit.xml");
     let o = check(
         ws.path(),
-        &["--junit", report.to_str().unwrap(), &spec("failing.toml"), &spec("query-error.toml"), &spec("warnings.toml")],
+        &[
+            "--junit",
+            report.to_str().unwrap(),
+            &spec("failing.toml"),
+            &spec("query-error.toml"),
+            &spec("warnings.toml"),
+        ],
     );
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
     let xml = std::fs::read_to_string(&report).unwrap();

@@ -94,6 +94,11 @@ fn unfinished_queries_continue_on_the_next_line() {
     type_in(&mut s, "print s = ```a\r");
     type_in(&mut s, "b``` | extend n = strlen(s)\r");
     s.exp_regex(&cell(r"3")).unwrap();
+    // A chart cannot be shown in the terminal: the session writes it and says where.
+    type_in(&mut s, "range x from 1 to 3 step 1 | extend y = x * 2 | render linechart\r");
+    let (_, path) = s.exp_regex(r"chart: \S+\.svg").unwrap();
+    let path = path.trim_start_matches("chart: ");
+    assert!(std::fs::read_to_string(path).unwrap().contains("<polyline"), "{path}");
     type_in(&mut s, ".quit\r");
     s.exp_eof().unwrap();
 }

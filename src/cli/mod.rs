@@ -5,6 +5,7 @@ mod check;
 mod ingest;
 mod query;
 mod repl;
+mod run;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -35,6 +36,8 @@ enum Command {
     Check(check::CheckArgs),
     /// An interactive session: history, completion, multi-line queries, dot-commands.
     Repl(repl::ReplArgs),
+    /// Run a report script (.kql, queries separated by blank lines) into CSV/JSON/Parquet/HTML files and SVG charts.
+    Run(run::RunArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -94,6 +97,7 @@ pub fn main() -> ExitCode {
         Command::Ingest(a) => ingest::run(&a).map_err(|e| (e, String::new())),
         Command::Check(a) => check::run(&a),
         Command::Repl(a) => repl::run(&a),
+        Command::Run(a) => run::run(&a),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -125,4 +129,22 @@ pub(crate) fn terminal_width() -> Option<u16> {
     }
     let env = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok());
     env.or_else(|| terminal_size::terminal_size().map(|(w, _)| w.0)).or(Some(120))
+}
+
+/// `--now` and `--set`, as every command reads them.
+pub(crate) fn query_options(now: Option<&str>, set: &[String]) -> Result<kqlog::engine::QueryOptions, Error> {
+    let now = match now {
+        Some(t) => Some(kqlog::types::time::parse_datetime(t).ok_or_else(|| {
+            Error::Usage(format!("--now: `{t}` is not a datetime (use ISO 8601, e.g. 2026-11-03T12:00:00Z)"))
+        })?),
+        None => None,
+    };
+    let mut parameters = std::collections::HashMap::new();
+    for s in set {
+        let Some((k, v)) = s.split_once('=') else {
+            return Err(Error::Usage(format!("--set `{s}`: expected NAME=VALUE")));
+        };
+        parameters.insert(k.trim().to_string(), v.to_string());
+    }
+    Ok(kqlog::engine::QueryOptions { now, parameters })
 }

@@ -1,6 +1,5 @@
 //! `kqlog query` and `kqlog explain`.
 
-use std::collections::HashMap;
 use std::io::{Read, Write};
 
 use kqlog::engine::{Engine, QueryOptions, workspace};
@@ -27,20 +26,7 @@ pub fn query_text(a: &QueryArgs) -> Result<String, Error> {
 }
 
 pub fn options(a: &QueryArgs) -> Result<QueryOptions, Error> {
-    let now = match &a.now {
-        Some(t) => Some(kqlog::types::time::parse_datetime(t).ok_or_else(|| {
-            Error::Usage(format!("--now: `{t}` is not a datetime (use ISO 8601, e.g. 2026-11-03T12:00:00Z)"))
-        })?),
-        None => None,
-    };
-    let mut parameters = HashMap::new();
-    for s in &a.set {
-        let Some((k, v)) = s.split_once('=') else {
-            return Err(Error::Usage(format!("--set `{s}`: expected NAME=VALUE")));
-        };
-        parameters.insert(k.trim().to_string(), v.to_string());
-    }
-    Ok(QueryOptions { now, parameters })
+    super::query_options(a.now.as_deref(), &a.set)
 }
 
 pub async fn open_engine(dir: Option<&std::path::Path>) -> Result<Engine, Error> {
@@ -84,7 +70,6 @@ pub fn run(a: &QueryArgs, explain: bool) -> Result<u8, (Error, String)> {
     })
     .map_err(fail)
 }
-
 
 fn write_text(a: &QueryArgs, s: &str) -> Result<(), Error> {
     write_bytes(a, s.as_bytes())

@@ -7,7 +7,6 @@ mod junit;
 mod report;
 mod spec;
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -81,7 +80,7 @@ fn parse_report_format(s: &str) -> Result<ReportFormat, String> {
 pub fn run(a: &CheckArgs) -> Result<u8, (Error, String)> {
     let plain = |e: Error| (e, String::new());
     let suites = suites(a).map_err(plain)?;
-    let base = options(a).map_err(plain)?;
+    let base = crate::cli::query_options(a.now.as_deref(), &a.set).map_err(plain)?;
     let started = Instant::now();
     let scratch = if a.ingest.is_empty() { None } else { Some(ingest_logs(a).map_err(plain)?) };
     let rt = runtime().map_err(plain)?;
@@ -189,24 +188,6 @@ fn suites(a: &CheckArgs) -> Result<Vec<Suite>, Error> {
         suites.push(spec::load(path)?);
     }
     Ok(suites)
-}
-
-/// `--now` and `--set`, read as `kqlog query` reads them.
-fn options(a: &CheckArgs) -> Result<QueryOptions, Error> {
-    let now = match &a.now {
-        Some(t) => Some(kqlog::types::time::parse_datetime(t).ok_or_else(|| {
-            Error::Usage(format!("--now: `{t}` is not a datetime (use ISO 8601, e.g. 2026-11-03T12:00:00Z)"))
-        })?),
-        None => None,
-    };
-    let mut parameters = HashMap::new();
-    for s in &a.set {
-        let Some((k, v)) = s.split_once('=') else {
-            return Err(Error::Usage(format!("--set `{s}`: expected NAME=VALUE")));
-        };
-        parameters.insert(k.trim().to_string(), v.to_string());
-    }
-    Ok(QueryOptions { now, parameters })
 }
 
 async fn run_suite(suite: Suite, settings: &Settings<'_>) -> SuiteRun {

@@ -63,11 +63,8 @@ pub fn run(session: &mut Session, line: &str) -> Result<Next, Error> {
             }
         }
         ".schema" => {
-            let wanted: Vec<(String, Vec<(String, String)>)> = session
-                .schemas()
-                .into_iter()
-                .filter(|(t, _)| arg.is_empty() || t.eq_ignore_ascii_case(arg))
-                .collect();
+            let wanted: Vec<(String, Vec<(String, String)>)> =
+                session.schemas().into_iter().filter(|(t, _)| arg.is_empty() || t.eq_ignore_ascii_case(arg)).collect();
             if wanted.is_empty() {
                 return Err(Error::Usage(format!("no table `{arg}` (see `.tables`)")));
             }

@@ -60,8 +60,31 @@ const SOURCE_KEYWORDS: &[&str] =
     &["let", "set", "declare", "datatable", "print", "range", "union", "search", "find", "externaldata"];
 
 const KEYWORDS: &[&str] = &[
-    "and", "or", "not", "by", "on", "with", "asc", "desc", "true", "false", "kind", "in", "has", "contains",
-    "startswith", "endswith", "between", "nulls", "first", "last", "typeof", "to", "from", "step", "of",
+    "and",
+    "or",
+    "not",
+    "by",
+    "on",
+    "with",
+    "asc",
+    "desc",
+    "true",
+    "false",
+    "kind",
+    "in",
+    "has",
+    "contains",
+    "startswith",
+    "endswith",
+    "between",
+    "nulls",
+    "first",
+    "last",
+    "typeof",
+    "to",
+    "from",
+    "step",
+    "of",
 ];
 
 /// Byte offset where the word ending at `pos` starts.
@@ -114,7 +137,7 @@ impl Completer for KqlHelper {
         let mut pool: Vec<String> = Vec::new();
         let trimmed = line.trim_start();
         if trimmed.starts_with('.') {
-            match before.trim_start().split_whitespace().next() {
+            match before.split_whitespace().next() {
                 None => pool.extend(DOT_COMMANDS.iter().map(|(c, _)| (*c).to_string())),
                 Some(".schema") => pool.extend(tables),
                 Some(".format") => pool.extend(["table", "csv", "json", "ndjson", "markdown"].map(String::from)),
@@ -123,7 +146,9 @@ impl Completer for KqlHelper {
             }
         } else if before.ends_with('|') {
             pool.extend(operators().map(String::from));
-        } else if pipeline_prefix(&line[..start]).is_none() && !before.contains('(') && before.split_whitespace().count() <= 1
+        } else if pipeline_prefix(&line[..start]).is_none()
+            && !before.contains('(')
+            && before.split_whitespace().count() <= 1
         {
             // The source of a pipeline: a table, a `let` name or a keyword.
             pool.extend(tables);

@@ -102,8 +102,7 @@ impl Session {
     pub fn explain(&self, text: &str) -> Result<String, Error> {
         self.rt.block_on(async {
             let (query, planned) = self.engine.plan(text, &self.options()).await?;
-            let optimized =
-                self.engine.context().state().optimize(&planned.plan).map_err(kqlog::engine::run_error)?;
+            let optimized = self.engine.context().state().optimize(&planned.plan).map_err(kqlog::engine::run_error)?;
             Ok(format!(
                 "== KQL ==\n{query}\n\n== Logical plan ==\n{}\n\n== Optimized plan ==\n{}\n",
                 planned.plan.display_indent(),
@@ -214,7 +213,7 @@ pub fn run(a: &ReplArgs) -> Result<u8, (Error, String)> {
         } else {
             text.to_string()
         };
-        let width = rl.dimensions().map(|(w, _)| w as u16);
+        let width = rl.dimensions().map(|(w, _)| w);
         let height = rl.dimensions().map(|(_, h)| usize::from(h));
         execute(&mut session.borrow_mut(), &query, width, height);
     }
@@ -242,8 +241,13 @@ fn execute(session: &mut Session, query: &str, width: Option<u16>, height: Optio
         eprintln!("error: {e}");
         return;
     }
-    if let Some(spec) = &result.render {
-        buf.extend_from_slice(format!("(render {}: charts are drawn by `kqlog run`)\n", spec.chart).as_bytes());
+    match kqlog::report::chart_svg(&result) {
+        Ok(Some(svg)) => match save_chart(&svg) {
+            Ok(path) => buf.extend_from_slice(format!("chart: {}\n", path.display()).as_bytes()),
+            Err(e) => buf.extend_from_slice(format!("chart not saved: {e}\n").as_bytes()),
+        },
+        Ok(None) => {}
+        Err(why) => buf.extend_from_slice(format!("{why}\n").as_bytes()),
     }
     if session.timing {
         let rows = result.num_rows();
@@ -252,6 +256,16 @@ fn execute(session: &mut Session, query: &str, width: Option<u16>, height: Optio
     }
     show(&buf, height);
     session.last = Some(result);
+}
+
+/// Writes a chart where the user can open it: the terminal cannot show it.
+fn save_chart(svg: &str) -> std::io::Result<std::path::PathBuf> {
+    let dir = dirs::cache_dir().unwrap_or_else(std::env::temp_dir).join("kqlog").join("charts");
+    std::fs::create_dir_all(&dir)?;
+    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+    let path = dir.join(format!("chart-{stamp}.svg"));
+    std::fs::write(&path, svg)?;
+    Ok(path)
 }
 
 /// Prints `text`, through a pager when it is taller than the terminal.
