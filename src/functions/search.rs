@@ -272,16 +272,53 @@ pub static NOT_EQUALS_CI: LazyLock<Arc<ScalarUDF>> = LazyLock::new(|| {
 fn const_list(args: &Args) -> Result<Vec<String>> {
     let mut out = Vec::with_capacity(args.len().saturating_sub(1));
     for n in 1..args.len() {
-        match args.const_str(n) {
-            Some(v) => out.push(v.unwrap_or("").to_string()),
-            None => {
-                let s = args.str(n)?;
-                out.push(s.text(0).to_string());
-            }
+        let text = match args.const_str(n) {
+            Some(v) => v.unwrap_or(""),
+            None => args.str(n)?.text(0),
+        };
+        let dynamic = match args.values.get(n) {
+            Some(datafusion::logical_expr::ColumnarValue::Scalar(s)) => s.data_type() == DataType::LargeUtf8,
+            Some(datafusion::logical_expr::ColumnarValue::Array(a)) => a.data_type() == &DataType::LargeUtf8,
+            None => false,
+        };
+        if dynamic {
+            spread(text, &mut out);
+        } else {
+            out.push(text.to_string());
         }
     }
     Ok(out)
 }
+
+/// A dynamic list item: an array gives each element (strings as their
+/// text), a scalar itself; nulls match nothing.
+fn spread(json: &str, out: &mut Vec<String>) {
+    let one = |v: serde_json::Value, out: &mut Vec<String>| match v {
+        serde_json::Value::String(s) => out.push(s),
+        serde_json::Value::Null => {}
+        other => out.push(other.to_string()),
+    };
+    match serde_json::from_str::<serde_json::Value>(json) {
+        Ok(serde_json::Value::Array(items)) => items.into_iter().for_each(|v| one(v, out)),
+        Ok(v) => one(v, out),
+        Err(_) => out.push(json.to_string()),
+    }
+}
+
+fn eval_in_cs(args: &Args, negated: bool) -> Result<ArrayRef> {
+    let hay = args.str(0)?;
+    let list = const_list(args)?;
+    let set: HashSet<&str> = list.iter().map(String::as_str).collect();
+    Ok(bools(args.rows, |i| set.contains(hay.text(i)) != negated))
+}
+
+/// `x in (list)` where the list holds a dynamic array known only at run
+/// time; literal lists lower onto DataFusion's `IN`.
+pub static IN_CS: LazyLock<Arc<ScalarUDF>> =
+    LazyLock::new(|| udf::make("kql_in_cs", Returns::Fixed(DataType::Boolean), false, |a| eval_in_cs(a, false)));
+/// `x !in (list)`, as `IN_CS`.
+pub static NOT_IN_CS: LazyLock<Arc<ScalarUDF>> =
+    LazyLock::new(|| udf::make("kql_not_in_cs", Returns::Fixed(DataType::Boolean), false, |a| eval_in_cs(a, true)));
 
 fn eval_in_ci(args: &Args, negated: bool) -> Result<ArrayRef> {
     let hay = args.str(0)?;

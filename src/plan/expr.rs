@@ -294,6 +294,12 @@ impl Planner<'_> {
         span: Span,
         cx: &Cx,
     ) -> PResult<Typed> {
+        // `x in (T)` with T a table or a tabular `let`: a sub-query, as Kusto reads it.
+        if let [item] = list
+            && let Some(table) = self.as_tabular(item, cx)
+        {
+            return self.lower_in_table(expr, op, &table, span, cx);
+        }
         let items = self.list_items(list, cx)?;
         match op {
             ListOp::In | ListOp::NotIn => {
@@ -301,6 +307,15 @@ impl Planner<'_> {
                 let negated = op == ListOp::NotIn;
                 if items.is_empty() {
                     return Ok(Typed::new(lit(negated), KType::Bool));
+                }
+                // A dynamic array known only when the query runs (a `let`
+                // of one, `toscalar(… make_set …)`): its elements are spread
+                // by the kernel.
+                if items.iter().any(|i| i.ty == KType::Dynamic) {
+                    let mut args = vec![typing::to_string(v)];
+                    args.extend(items.into_iter().map(list_arg));
+                    let f = if negated { &search::NOT_IN_CS } else { &search::IN_CS };
+                    return Ok(Typed::new(udf::call(f, args), KType::Bool));
                 }
                 let string = v.ty.is_stringlike() || items.iter().any(|i| i.ty.is_stringlike());
                 let (value, items): (Expr, Vec<Expr>) = if string {
@@ -328,9 +343,7 @@ impl Planner<'_> {
             ListOp::InCi | ListOp::NotInCi | ListOp::HasAny | ListOp::HasAll => {
                 let v = self.string_operand(expr, cx)?;
                 let mut args = vec![v];
-                for i in items {
-                    args.push(typing::to_string(i));
-                }
+                args.extend(items.into_iter().map(list_arg));
                 let f = match op {
                     ListOp::InCi => &search::IN_CI,
                     ListOp::NotInCi => &search::NOT_IN_CI,
@@ -340,6 +353,20 @@ impl Planner<'_> {
                 Ok(Typed::new(udf::call(f, args), KType::Bool))
             }
         }
+    }
+
+    /// A list item that names a table rather than a value.
+    fn as_tabular(&self, item: &ast::Expr, cx: &Cx) -> Option<ast::TabularExpr> {
+        let source = match &item.kind {
+            ExprKind::Tabular(t) => return Some((**t).clone()),
+            ExprKind::Name(n) if scope::find_column(cx.schema, &n.name).is_some() => return None,
+            ExprKind::Name(n) => ast::Source::Table(n.clone()),
+            ExprKind::Call { name, args } => {
+                ast::Source::Call { name: name.clone(), args: args.clone(), span: item.span }
+            }
+            _ => return None,
+        };
+        self.expr_is_tabular(item).then(|| ast::TabularExpr { source, ops: Vec::new(), span: item.span })
     }
 
     fn lower_in_table(
@@ -356,22 +383,34 @@ impl Planner<'_> {
         if fields == 0 {
             return Err(Diagnostic::new(codes::BAD_VALUE, "the sub-query has no columns").at(table.span));
         }
-        let negated = match op {
-            ListOp::In => false,
-            ListOp::NotIn => true,
+        let (negated, ci) = match op {
+            ListOp::In => (false, false),
+            ListOp::NotIn => (true, false),
+            ListOp::InCi => (false, true),
+            ListOp::NotInCi => (true, true),
             other => {
                 return Err(Diagnostic::new(
                     codes::UNSUPPORTED_FEATURE,
                     format!("`{}` with a tabular expression is not supported yet", other.as_str()),
                 )
                 .at(span)
-                .help("use `in` or `!in` with a sub-query, or a literal list"));
+                .help("use `in`, `!in`, `in~` or `!in~` with a sub-query, or a literal list"));
             }
         };
         // Only the first column takes part, as in Kusto.
-        let first = sub.plan.schema().field(0).name().clone();
+        let first = sub.plan.schema().field(0);
+        let column = Expr::Column(datafusion::common::Column::from_name(first.name()));
+        // `in~` compares both sides lower-cased (Kusto folds case as invariant culture).
+        let (v, column) = if ci {
+            let first_ty = KType::of_arrow(first.data_type()).unwrap_or(KType::String);
+            let fold = |e: Expr| datafusion::functions::string::expr_fn::lower(e);
+            let v = Typed::new(fold(typing::to_string(v)), KType::String);
+            (v, fold(typing::to_string(Typed::new(column, first_ty))).alias("__kql_in"))
+        } else {
+            (v, column)
+        };
         let plan = datafusion::logical_expr::LogicalPlanBuilder::from(sub.plan)
-            .project(vec![Expr::Column(datafusion::common::Column::from_name(first))])
+            .project(vec![column])
             .and_then(|b| b.build())
             .map_err(|e| df_err(e, table.span))?;
         let subquery = datafusion::logical_expr::Subquery {
@@ -575,4 +614,10 @@ pub fn unknown_function(name: &str, span: Span) -> Diagnostic {
 /// helpers that need the term kernel directly.
 pub fn has_term(hay: Expr, needle: &str) -> Expr {
     udf::call(search::predicate_udf(StrOpKind::Has, false, false), vec![hay, lit(needle.to_string())])
+}
+
+/// An item of a list handed to a search kernel: dynamic values stay JSON so
+/// that the kernel can spread arrays; everything else as its text.
+fn list_arg(item: Typed) -> Expr {
+    if item.ty == KType::Dynamic { item.expr } else { typing::to_string(item) }
 }

@@ -30,7 +30,19 @@ impl Planner<'_> {
                     .at(l.of.span));
             };
             let agg = l.aggregate.name.as_ref().map_or_else(|| format!("aggregated_{of}"), |n| n.name.clone());
+            // The same name on two levels (`by Lines = count()` twice) gets
+            // a number, as Kusto names repeated columns: Lines, Lines1.
+            let taken =
+                |n: &str, of_names: &[String], agg_names: &[String]| of_names.iter().chain(agg_names).any(|t| t == n);
+            let unique = |n: String, of_names: &[String], agg_names: &[String]| {
+                if !taken(&n, of_names, agg_names) {
+                    return n;
+                }
+                (1..).map(|i| format!("{n}{i}")).find(|c| !taken(c, of_names, agg_names)).unwrap_or(n)
+            };
+            let of = unique(of, &of_names, &agg_names);
             of_names.push(of);
+            let agg = unique(agg, &of_names, &agg_names);
             agg_names.push(agg);
         }
         let mut result: Option<LogicalPlan> = None;
