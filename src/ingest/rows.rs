@@ -140,16 +140,32 @@ impl Col {
         }
     }
 
+    /// The column so far; the builder starts again sized like this batch,
+    /// so the next one fills it without growing (and copying) step by step.
     fn finish(&mut self) -> ArrayRef {
+        let rows = self.len();
         match self {
-            Col::Str(b) => Arc::new(b.finish()),
-            Col::Dyn(b) => Arc::new(b.finish()),
-            Col::I32(b) => Arc::new(b.finish()),
-            Col::I64(b) => Arc::new(b.finish()),
-            Col::F64(b) => Arc::new(b.finish()),
-            Col::Bool(b) => Arc::new(b.finish()),
-            Col::Time(b) => Arc::new(b.finish()),
-            Col::Span(b) => Arc::new(b.finish()),
+            Col::Str(b) => {
+                let bytes = b.values_slice().len();
+                let a = Arc::new(b.finish());
+                *b = StringBuilder::with_capacity(rows, bytes);
+                a
+            }
+            Col::Dyn(b) => {
+                let bytes = b.values_slice().len();
+                let a = Arc::new(b.finish());
+                *b = LargeStringBuilder::with_capacity(rows, bytes);
+                a
+            }
+            Col::I32(b) => std::mem::replace(b, Int32Builder::with_capacity(rows)).finish_arc(),
+            Col::I64(b) => std::mem::replace(b, Int64Builder::with_capacity(rows)).finish_arc(),
+            Col::F64(b) => std::mem::replace(b, Float64Builder::with_capacity(rows)).finish_arc(),
+            Col::Bool(b) => std::mem::replace(b, BooleanBuilder::with_capacity(rows)).finish_arc(),
+            Col::Time(b) => {
+                std::mem::replace(b, TimestampNanosecondBuilder::with_capacity(rows).with_timezone(crate::types::UTC))
+                    .finish_arc()
+            }
+            Col::Span(b) => std::mem::replace(b, DurationNanosecondBuilder::with_capacity(rows)).finish_arc(),
             Col::Dec(b) => Arc::new(b.finish()),
         }
     }
@@ -257,5 +273,22 @@ impl TableBuffer {
         RecordBatch::try_new(Arc::clone(&self.schema), arrays)
             .map(Some)
             .map_err(|e| Error::io(format!("building {} rows: {e}", self.name)))
+    }
+}
+
+/// `finish` of an owned builder, as a column.
+trait FinishArc {
+    fn finish_arc(self) -> ArrayRef;
+}
+
+impl<T: arrow::datatypes::ArrowPrimitiveType> FinishArc for arrow::array::PrimitiveBuilder<T> {
+    fn finish_arc(mut self) -> ArrayRef {
+        Arc::new(self.finish())
+    }
+}
+
+impl FinishArc for BooleanBuilder {
+    fn finish_arc(mut self) -> ArrayRef {
+        Arc::new(self.finish())
     }
 }

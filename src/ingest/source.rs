@@ -120,5 +120,10 @@ pub fn read_all_lines(path: &Path) -> Result<Vec<u8>> {
 
 /// Bytes as text, replacing invalid UTF-8.
 pub fn text(buf: &[u8]) -> std::borrow::Cow<'_, str> {
-    String::from_utf8_lossy(buf)
+    // `from_utf8` validates valid text several times faster than the lossy
+    // decoder's chunk walk; almost every log line takes this path.
+    match std::str::from_utf8(buf) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(buf),
+    }
 }
