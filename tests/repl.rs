@@ -47,7 +47,7 @@ fn start(e: &Env, args: &[&str], cwd: &Path) -> PtySession {
 /// Latin-1, so the box-drawing `│` arrives as its three UTF-8 bytes.
 fn cell(value: &str) -> String {
     let bar = "\u{e2}\u{94}[\u{82}\u{86}]"; // │ or ┆
-    format!("{bar} {value} +{bar}")
+    format!("{bar} +{value} +{bar}")
 }
 
 /// Keys as typed: rexpect buffers `send` until a flush.

@@ -76,6 +76,13 @@ pub fn write(r: &QueryResult, width: Option<u16>, out: &mut dyn Write) -> std::i
     for row in rows {
         t.add_row(row.iter().zip(&widths).map(|(c, w)| shorten(c, *w)));
     }
+    // Numbers line up on their last digit, as in every results grid.
+    for (k, f) in r.schema.fields().iter().enumerate() {
+        let numeric = f.data_type().is_numeric() || matches!(f.data_type(), arrow::datatypes::DataType::Duration(_));
+        if numeric && let Some(c) = t.column_mut(k) {
+            c.set_cell_alignment(comfy_table::CellAlignment::Right);
+        }
+    }
     writeln!(out, "{t}")
 }
 
