@@ -93,51 +93,148 @@ pub fn read_json_log(sink: &mut Sink, path: &Path, c: &Container) -> Result<()> 
     read_json_lines(sink, &mut r, c)
 }
 
+/// Reads json-file lines into `sink`. A second thread reads and decodes the
+/// lines (JSON, timestamps, partial lines) while this one builds rows: on
+/// the big inputs the row building alone keeps a core busy.
 pub fn read_json_lines(sink: &mut Sink, r: &mut Reading, c: &Container) -> Result<()> {
+    let (entry, display) = (r.entry, r.display.clone());
+    let end = std::thread::scope(|scope| -> Result<(u64, u64)> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Chunk>>(4);
+        let reader = scope.spawn(move || decode_lines(r, &tx));
+        for chunk in rx {
+            let chunk = chunk?;
+            for step in chunk.steps {
+                sink.stats.bytes += step.bytes;
+                match step.decoded {
+                    Decoded::Line { time, stream, text } => sink.log_line(c, time, &stream, &chunk.text[text])?,
+                    Decoded::Reject { line, reason, text } => sink.reject(&display, line, &reason, &text),
+                    Decoded::Nothing => {}
+                }
+                if step.whole && sink.needs_checkpoint() {
+                    source::mark_entry(sink, entry, step.offset, step.next_line);
+                    sink.checkpoint()?;
+                }
+            }
+        }
+        reader.join().map_err(|_| Error::io(format!("reading `{display}` failed")))
+    })?;
+    // Lines still waiting for their end are read again next time.
+    source::mark_entry(sink, entry, end.0, end.1);
+    Ok(())
+}
+
+/// Decoded lines, their texts in one buffer: one allocation per chunk
+/// rather than one per line, freed by the thread that made it.
+struct Chunk {
+    text: String,
+    steps: Vec<Step>,
+}
+
+/// One input line, decoded, with where reading stands after it.
+struct Step {
+    decoded: Decoded,
+    /// Bytes of the input line.
+    bytes: u64,
+    /// Offset and number of the next line.
+    offset: u64,
+    next_line: u64,
+    /// No partial line is waiting: a checkpoint may be taken here.
+    whole: bool,
+}
+
+enum Decoded {
+    /// `text` is a range of the chunk's text.
+    Line {
+        time: Option<i64>,
+        stream: Cow<'static, str>,
+        text: std::ops::Range<usize>,
+    },
+    Reject {
+        line: u64,
+        reason: String,
+        text: String,
+    },
+    /// A blank line, or a fragment kept until its line ends.
+    Nothing,
+}
+
+const STEPS_PER_CHUNK: usize = 1024;
+
+/// Decodes the lines of `r` and sends them in chunks; returns the offset
+/// before which every line is complete, and the next line's number.
+fn decode_lines(r: &mut Reading, tx: &std::sync::mpsc::SyncSender<Result<Chunk>>) -> (u64, u64) {
     let mut buf = Vec::new();
     let mut parts = Partials::default();
-    while let Some(start) = r.next_line(&mut buf)? {
-        sink.stats.bytes += buf.len() as u64 + 1;
-        let this_line = r.line_no - 1;
-        let text = source::text(&buf);
-        if text.trim().is_empty() {
-            continue;
-        }
-        let parsed: JsonLine = match serde_json::from_str(&text) {
-            Ok(p) => p,
+    let new_chunk =
+        || Chunk { text: String::with_capacity(STEPS_PER_CHUNK * 128), steps: Vec::with_capacity(STEPS_PER_CHUNK) };
+    let mut chunk = new_chunk();
+    loop {
+        let start = match r.next_line(&mut buf) {
+            Ok(Some(start)) => start,
+            Ok(None) => break,
             Err(e) => {
-                sink.reject(&r.display, this_line, &format!("not a docker json-file line: {e}"), &text);
-                continue;
+                // The receiver reports it; nothing more is read.
+                let _ = tx.send(Err(e));
+                return (parts.safe(r.offset), r.line_no);
             }
         };
-        let when = match parsed.time.as_deref().map(parse_time) {
-            Some(Some(t)) => t,
-            Some(None) => {
-                sink.reject(&r.display, this_line, "the `time` field is not a timestamp", &text);
-                continue;
+        let decoded = decode(&buf, r.line_no - 1, start, &mut parts, &mut chunk.text);
+        chunk.steps.push(Step {
+            decoded,
+            bytes: buf.len() as u64 + 1,
+            offset: r.offset,
+            next_line: r.line_no,
+            whole: parts.is_empty(),
+        });
+        if chunk.steps.len() == STEPS_PER_CHUNK {
+            let full = std::mem::replace(&mut chunk, new_chunk());
+            if tx.send(Ok(full)).is_err() {
+                // The receiver stopped (an error there): stop reading.
+                return (parts.safe(r.offset), r.line_no);
             }
-            None => {
-                sink.reject(&r.display, this_line, "no `time` field", &text);
-                continue;
-            }
-        };
-        let stream = parsed.stream.as_deref().unwrap_or("stdout");
-        let log = parsed.log.as_deref().unwrap_or("");
-        let last = log.ends_with('\n');
-        if last && parts.is_empty() {
-            // The common case, a whole line: no copy.
-            sink.log_line(c, when, stream, strip_terminator(log))?;
-        } else if let Some((line, t)) = parts.add(stream, log, when, start, last) {
-            sink.log_line(c, t, stream, strip_terminator(&line))?;
-        }
-        if sink.needs_checkpoint() && parts.is_empty() {
-            r.mark(sink, r.offset, r.line_no);
-            sink.checkpoint()?;
         }
     }
-    // Lines still waiting for their end are read again next time.
-    r.mark(sink, parts.safe(r.offset), r.line_no);
-    Ok(())
+    if !chunk.steps.is_empty() {
+        let _ = tx.send(Ok(chunk));
+    }
+    (parts.safe(r.offset), r.line_no)
+}
+
+/// Decodes one line; a log line's text is appended to `out`.
+fn decode(buf: &[u8], line: u64, start: u64, parts: &mut Partials, out: &mut String) -> Decoded {
+    let text = source::text(buf);
+    if text.trim().is_empty() {
+        return Decoded::Nothing;
+    }
+    let reject = |reason: String| Decoded::Reject { line, reason, text: text.to_string() };
+    let parsed: JsonLine = match serde_json::from_str(&text) {
+        Ok(p) => p,
+        Err(e) => return reject(format!("not a docker json-file line: {e}")),
+    };
+    let when = match parsed.time.as_deref().map(parse_time) {
+        Some(Some(t)) => t,
+        Some(None) => return reject("the `time` field is not a timestamp".into()),
+        None => return reject("no `time` field".into()),
+    };
+    let stream: Cow<'static, str> = match parsed.stream.as_deref() {
+        None | Some("stdout") => Cow::Borrowed("stdout"),
+        Some("stderr") => Cow::Borrowed("stderr"),
+        Some(other) => Cow::Owned(other.to_string()),
+    };
+    let log = parsed.log.unwrap_or_default();
+    let last = log.ends_with('\n');
+    let mut keep = |s: &str| {
+        let at = out.len();
+        out.push_str(strip_terminator(s));
+        at..out.len()
+    };
+    if last && parts.is_empty() {
+        return Decoded::Line { time: when, stream, text: keep(&log) };
+    }
+    match parts.add(&stream, &log, when, start, last) {
+        Some((line, t)) => Decoded::Line { time: t, stream, text: keep(&line) },
+        None => Decoded::Nothing,
+    }
 }
 
 /// The json-file logs of a container folder, oldest first

@@ -104,9 +104,7 @@ impl Reading {
 
     /// Records that everything before `offset` has become rows.
     pub fn mark(&self, sink: &mut Sink, offset: u64, next_line: u64) {
-        let e = &mut sink.store.manifest.sources[self.entry];
-        e.consumed = offset;
-        e.lines = next_line.saturating_sub(1);
+        mark_entry(sink, self.entry, offset, next_line);
     }
 }
 
@@ -126,4 +124,12 @@ pub fn text(buf: &[u8]) -> std::borrow::Cow<'_, str> {
         Ok(s) => std::borrow::Cow::Borrowed(s),
         Err(_) => String::from_utf8_lossy(buf),
     }
+}
+
+/// Records that everything before `offset` of manifest entry `entry` has
+/// become rows.
+pub fn mark_entry(sink: &mut Sink, entry: usize, offset: u64, next_line: u64) {
+    let e = &mut sink.store.manifest.sources[entry];
+    e.consumed = offset;
+    e.lines = next_line.saturating_sub(1);
 }

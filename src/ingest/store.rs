@@ -166,11 +166,18 @@ impl Store {
         self.moves.push((staged.clone(), final_path));
         let (schema, table) = (Arc::clone(schema), table.to_string());
         self.writers.push(std::thread::spawn(move || {
+            let rows = batches.iter().map(RecordBatch::num_rows).sum::<usize>() as u64;
+            // Logs mostly arrive in time order: then the batches are written
+            // as they are, without first copying them into one.
+            if in_time_order(&batches) {
+                write_parquet(&staged, &schema, &batches)?;
+                return Ok((table, rows));
+            }
             let batch = concat_batches(&schema, &batches).map_err(|e| io("combining rows", e))?;
             drop(batches);
             let batch = sort_by_time(batch)?;
-            write_parquet(&staged, &schema, &batch)?;
-            Ok((table, batch.num_rows() as u64))
+            write_parquet(&staged, &schema, std::slice::from_ref(&batch))?;
+            Ok((table, rows))
         }));
         Ok(())
     }
@@ -282,13 +289,29 @@ fn recover(ws: &Path) -> Result<()> {
     Ok(())
 }
 
+/// True when the batches, one after the other, are sorted by a
+/// `TimeGenerated` without nulls (or have no such column).
+fn in_time_order(batches: &[RecordBatch]) -> bool {
+    let mut last = i64::MIN;
+    for b in batches {
+        let Some(col) = b.column_by_name("TimeGenerated") else { return true };
+        let Some(t) = col.as_any().downcast_ref::<arrow::array::TimestampNanosecondArray>() else { return false };
+        if arrow::array::Array::null_count(t) > 0 {
+            return false;
+        }
+        for &v in t.values().iter() {
+            if v < last {
+                return false;
+            }
+            last = v;
+        }
+    }
+    true
+}
+
 fn sort_by_time(batch: RecordBatch) -> Result<RecordBatch> {
     let Some(col) = batch.column_by_name("TimeGenerated") else { return Ok(batch) };
-    // Logs mostly arrive in time order: skip the sort when they do.
-    if let Some(t) = col.as_any().downcast_ref::<arrow::array::TimestampNanosecondArray>()
-        && arrow::array::Array::null_count(t) == 0
-        && t.values().windows(2).all(|w| w[0] <= w[1])
-    {
+    if in_time_order(std::slice::from_ref(&batch)) {
         return Ok(batch);
     }
     let idx = sort_to_indices(col, Some(SortOptions { descending: false, nulls_first: true }), None)
@@ -318,11 +341,13 @@ pub fn writer_properties(schema: &SchemaRef) -> WriterProperties {
     b.build()
 }
 
-pub fn write_parquet(path: &Path, schema: &SchemaRef, batch: &RecordBatch) -> Result<()> {
+pub fn write_parquet(path: &Path, schema: &SchemaRef, batches: &[RecordBatch]) -> Result<()> {
     let file = File::create(path).map_err(|e| io(&path.display().to_string(), e))?;
     let mut w = ArrowWriter::try_new(file, Arc::clone(schema), Some(writer_properties(schema)))
         .map_err(|e| io("cannot write Parquet", e))?;
-    w.write(batch).map_err(|e| io("cannot write Parquet", e))?;
+    for batch in batches {
+        w.write(batch).map_err(|e| io("cannot write Parquet", e))?;
+    }
     let file = w.into_inner().map_err(|e| io("cannot write Parquet", e))?;
     file.sync_all().map_err(|e| io("cannot write Parquet", e))
 }
