@@ -175,3 +175,29 @@ fn without_a_workspace_the_demo_opens() {
     drop(rest);
     assert!(e.home.join("cache/kqlog").exists());
 }
+
+#[test]
+fn without_a_writable_cache_the_session_still_opens() {
+    let e = env();
+    let empty = e.home.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    // A file where the folders should be: nothing can be created below it.
+    let blocked = e.home.join("blocked");
+    std::fs::write(&blocked, "").unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kqlog"));
+    cmd.arg("repl")
+        .current_dir(&empty)
+        .env("HOME", &e.home)
+        .env("XDG_DATA_HOME", &blocked)
+        .env("XDG_CACHE_HOME", &blocked)
+        .env("TMPDIR", &blocked)
+        .env_remove("KQLOG_WORKSPACE")
+        .env("TERM", "xterm");
+    let mut s = spawn_command(cmd, Some(60_000)).unwrap();
+    s.exp_string("could not be set up").unwrap();
+    s.exp_string(PROMPT).unwrap();
+    type_in(&mut s, "print answer = 40 + 2\r");
+    s.exp_regex(&cell("42")).unwrap();
+    s.send_control('d').unwrap();
+    s.exp_eof().unwrap();
+}

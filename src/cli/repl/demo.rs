@@ -52,18 +52,25 @@ const LINKS: &[(&str, &str)] = &[
 /// The demo workspace's folder, ingesting it first if this version has
 /// not done so yet.
 pub fn workspace() -> Result<PathBuf, Error> {
-    let base = dirs::cache_dir()
-        .or_else(|| std::env::temp_dir().canonicalize().ok())
-        .ok_or_else(|| Error::io("no cache folder for the demo workspace"))?
-        .join("kqlog")
-        .join(format!("demo-{}", env!("CARGO_PKG_VERSION")));
+    // The cache folder first; a temporary folder when it cannot be written.
+    let mut last = Error::io("no cache folder for the demo workspace");
+    for root in [dirs::cache_dir(), Some(std::env::temp_dir())].into_iter().flatten() {
+        match workspace_in(&root.join("kqlog").join(format!("demo-{}", env!("CARGO_PKG_VERSION")))) {
+            Ok(ws) => return Ok(ws),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+fn workspace_in(base: &Path) -> Result<PathBuf, Error> {
     let ws = base.join("workspace");
     let done = base.join("ready");
     if done.exists() {
         return Ok(ws);
     }
     let logs = base.join("logs");
-    let _ = std::fs::remove_dir_all(&base);
+    let _ = std::fs::remove_dir_all(base);
     write_samples(&logs)?;
     let inputs: Vec<PathBuf> = ["docker", "k8s", "capture", "events"].iter().map(|d| logs.join(d)).collect();
     let opts = kqlog::ingest::Options { computer: "demo-node".into(), ..Default::default() };

@@ -140,12 +140,19 @@ pub fn run(a: &ReplArgs) -> Result<u8, (Error, String)> {
     let rt = super::runtime().map_err(fail)?;
     let dir = match workspace::resolve(&workspace::locate(a.workspace.as_deref())).map_err(fail)? {
         Some(d) => Some(d),
-        None => {
-            let d = demo::workspace().map_err(fail)?;
-            println!("No workspace here: opened the demo workspace of sample container logs bundled with kqlog");
-            println!("({}). Use `.workspace DIR`, `-w DIR` or `.ingest PATH` for your own logs.", d.display());
-            Some(d)
-        }
+        None => match demo::workspace() {
+            Ok(d) => {
+                println!("No workspace here: opened the demo workspace of sample container logs bundled with kqlog");
+                println!("({}). Use `.workspace DIR`, `-w DIR` or `.ingest PATH` for your own logs.", d.display());
+                Some(d)
+            }
+            // A session without tables still runs `print`, `datatable`, `range`.
+            Err(e) => {
+                eprintln!("No workspace here, and the demo workspace could not be set up: {}", e.render("", ""));
+                eprintln!("Use `.workspace DIR`, `-w DIR` or `.ingest PATH` for your logs.");
+                None
+            }
+        },
     };
     let mut session = Session {
         rt,
