@@ -170,10 +170,17 @@ fn without_a_workspace_the_demo_opens() {
     let mut s = start(&e, &["repl"], &empty);
     type_in(&mut s, "ContainerLog | summarize dcount(Name)\r");
     s.exp_regex(&cell(r"\d+")).unwrap();
+    // The user's own logs go to a workspace of their own, not into the demo.
+    let logs = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/logs/docker");
+    type_in(&mut s, &format!(".ingest {}\r", logs.display()));
+    s.exp_string("into kqlog-data").unwrap();
+    type_in(&mut s, "ContainerLog | summarize dcount(Name)\r");
+    s.exp_regex(&cell("2")).unwrap();
     s.send_control('d').unwrap();
     let rest = s.exp_eof().unwrap();
     drop(rest);
     assert!(e.home.join("cache/kqlog").exists());
+    assert!(empty.join("kqlog-data/ContainerLog").is_dir());
 }
 
 #[test]

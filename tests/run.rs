@@ -217,3 +217,27 @@ fn parameters_and_usage_errors() {
     let (_, o) = run(ws.path(), &only_lets, &[]);
     assert_eq!(o.status.code(), Some(64), "{}", stderr(&o));
 }
+
+#[test]
+fn time_categories_in_order_and_one_file_per_query() {
+    let ws = workspace();
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("order.kql");
+    std::fs::write(
+        &script,
+        "// name: hours\ndatatable(t:datetime, n:long, last:datetime)[\n  datetime(2026-11-03 11:00), 5, datetime(2026-11-03 11:30),\n  \
+         datetime(2026-11-03 09:00), 7, datetime(2026-11-03 09:30),\n  datetime(2026-11-03 10:00), 1, datetime(2026-11-03 10:30)]\n\
+         | render columnchart\n\n// name: hours\nprint x = 1\n",
+    )
+    .unwrap();
+    let (out, o) = run(ws.path(), &script, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let texts = svg_texts(&read(out.path(), "hours.svg"));
+    let hours: Vec<&str> = texts.iter().map(String::as_str).filter(|t| t.starts_with("2026-11-03 ")).collect();
+    assert_eq!(hours, ["2026-11-03 09:00", "2026-11-03 10:00", "2026-11-03 11:00"], "{texts:?}");
+    // The datetime column `last` is not a series splitter: one series, no legend of timestamps.
+    assert!(!texts.iter().any(|t| t.contains("09:30")), "{texts:?}");
+    // Two queries named alike get a file each.
+    assert_eq!(read(out.path(), "hours-2.csv"), "x\n1\n");
+    assert!(read(out.path(), "hours.csv").starts_with("t,n,last\n"));
+}

@@ -236,7 +236,12 @@ impl Roles {
         };
         let series = match list("series")? {
             Some(s) => s,
-            None => all.iter().copied().filter(|&c| c != x && !y.contains(&c) && !t.is_numeric(c)).collect(),
+            // Kusto splits series by the remaining string columns only.
+            None => all
+                .iter()
+                .copied()
+                .filter(|&c| c != x && !y.contains(&c) && matches!(t.types[c], KType::String | KType::Guid))
+                .collect(),
         };
         if y.is_empty() {
             return Err(format!("render {}: no numeric column to draw (columns: {})", spec.chart, t.names.join(", ")));
@@ -302,13 +307,22 @@ fn series_rows(t: &Table, roles: &Roles, chart: &mut Chart) -> Result<(), String
 /// Column, bar and pie charts: the x column's values are categories.
 fn categories(t: &Table, roles: &Roles, chart: &mut Chart) {
     let mut index: HashMap<String, usize> = HashMap::new();
+    // Sort keys of the categories when x holds datetimes or numbers.
+    let ordered = t.types[roles.x] == KType::DateTime || t.is_numeric(roles.x);
+    let mut keys: Vec<f64> = Vec::new();
     let mut order: Vec<String> = Vec::new();
-    let mut values: HashMap<String, Vec<(f64, f64)>> = HashMap::new();
+    // Per series: its points, and where each category's point is.
+    let mut values: HashMap<String, (Vec<(f64, f64)>, HashMap<usize, usize>)> = HashMap::new();
     for row in &t.rows {
-        let category = row[roles.x].text.clone();
+        let cell = &row[roles.x];
         let next = index.len();
-        let at = *index.entry(category.clone()).or_insert_with(|| {
-            chart.categories.push(category);
+        let at = *index.entry(cell.text.clone()).or_insert_with(|| {
+            chart.categories.push(if t.types[roles.x] == KType::DateTime {
+                short_time(&cell.text)
+            } else {
+                cell.text.clone()
+            });
+            keys.push(cell.number.unwrap_or(f64::INFINITY));
             next
         });
         for &y in &roles.y {
@@ -317,17 +331,45 @@ fn categories(t: &Table, roles: &Roles, chart: &mut Chart) {
             if !values.contains_key(&name) {
                 order.push(name.clone());
             }
-            let points = values.entry(name).or_default();
-            match points.iter_mut().find(|p| p.0 == at as f64) {
-                Some(p) => p.1 += v,
-                None => points.push((at as f64, v)),
+            let (points, slot) = values.entry(name).or_default();
+            match slot.get(&at) {
+                Some(&k) => points[k].1 += v,
+                None => {
+                    slot.insert(at, points.len());
+                    points.push((at as f64, v));
+                }
             }
         }
     }
+    if ordered {
+        // Summaries come in hash order: put times and numbers in order.
+        let mut by_key: Vec<usize> = (0..keys.len()).collect();
+        by_key.sort_by(|&a, &b| keys[a].total_cmp(&keys[b]));
+        let mut rank = vec![0; keys.len()];
+        for (r, &i) in by_key.iter().enumerate() {
+            rank[i] = r;
+        }
+        chart.categories = by_key.iter().map(|&i| chart.categories[i].clone()).collect();
+        for (points, _) in values.values_mut() {
+            for p in points.iter_mut() {
+                p.0 = rank[p.0 as usize] as f64;
+            }
+            points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        }
+    }
     for name in order {
-        let points = values.remove(&name).unwrap_or_default();
+        let points = values.remove(&name).map(|v| v.0).unwrap_or_default();
         chart.series.push(Series { name, points });
     }
+}
+
+/// `2026-11-03T09:00:00.0000000Z` as `2026-11-03 09:00` (seconds when set).
+fn short_time(text: &str) -> String {
+    let Some((date, time)) = text.split_once('T') else { return text.to_string() };
+    let time = time.trim_end_matches('Z');
+    let time = time.split('.').next().unwrap_or(time);
+    let time = time.strip_suffix(":00").unwrap_or(time);
+    format!("{date} {time}")
 }
 
 /// Draws the chart as a standalone SVG document.

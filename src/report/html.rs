@@ -34,22 +34,22 @@ pub fn page(title: &str, generated: &str, sections: &[Section]) -> String {
         sections.len()
     );
     h.push_str("<nav><ol>\n");
-    for s in sections {
-        let _ = writeln!(h, "<li><a href=\"#{}\">{}</a></li>", anchor(s.name), escape(s.name));
+    // Anchors by position: names may differ only in case or script.
+    for (i, s) in sections.iter().enumerate() {
+        let _ = writeln!(h, "<li><a href=\"#q{}\">{}</a></li>", i + 1, escape(s.name));
     }
     h.push_str("</ol></nav>\n");
-    for s in sections {
-        section(&mut h, s);
+    for (i, s) in sections.iter().enumerate() {
+        section(&mut h, i + 1, s);
     }
     h.push_str("</body>\n</html>\n");
     h
 }
 
-fn section(h: &mut String, s: &Section) {
+fn section(h: &mut String, number: usize, s: &Section) {
     let _ = write!(
         h,
-        "<section id=\"{}\">\n<h2>{}</h2>\n<details><summary>query</summary><pre>{}</pre></details>\n",
-        anchor(s.name),
+        "<section id=\"q{number}\">\n<h2>{}</h2>\n<details><summary>query</summary><pre>{}</pre></details>\n",
         escape(s.name),
         escape(s.query.trim())
     );
@@ -99,10 +99,6 @@ fn table(h: &mut String, r: &QueryResult) {
         if total == 1 { "" } else { "s" },
         if shown < total { format!(", first {shown} shown") } else { String::new() }
     );
-}
-
-fn anchor(name: &str) -> String {
-    name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect()
 }
 
 pub fn escape(s: &str) -> String {

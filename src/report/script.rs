@@ -27,7 +27,9 @@ pub enum BlockKind {
 /// Splits a script into blocks. A block that does not parse is a query (so
 /// that running it reports the syntax error where it is).
 pub fn split(script: &str) -> Vec<Block> {
-    let mut blocks = Vec::new();
+    // Editors on Windows start files with a byte-order mark.
+    let script = script.strip_prefix('\u{feff}').unwrap_or(script);
+    let mut blocks: Vec<Block> = Vec::new();
     let mut queries = 0;
     for (line, text) in chunks(script) {
         if text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with("//")) {
@@ -46,12 +48,23 @@ pub fn split(script: &str) -> Vec<Block> {
             BlockKind::Prelude => named.unwrap_or_default(),
             BlockKind::Query => {
                 queries += 1;
-                named.unwrap_or_else(|| format!("query-{queries}"))
+                let name = named.unwrap_or_else(|| format!("query-{queries}"));
+                unique(name, &blocks)
             }
         };
         blocks.push(Block { name, text, line, kind });
     }
     blocks
+}
+
+/// `name`, or `name-2`, `name-3`… when an earlier query has it (ignoring
+/// case, as some file systems do): each result needs a file of its own.
+fn unique(name: String, earlier: &[Block]) -> String {
+    let taken = |n: &str| earlier.iter().any(|b| b.kind == BlockKind::Query && b.name.eq_ignore_ascii_case(n));
+    if !taken(&name) {
+        return name;
+    }
+    (2..).map(|i| format!("{name}-{i}")).find(|n| !taken(n)).unwrap_or(name)
 }
 
 /// A name usable as a file name on every system.
@@ -83,7 +96,29 @@ fn chunks(script: &str) -> Vec<(usize, String)> {
         current.push('\n');
     }
     if !current.trim().is_empty() {
-        out.push((start, current));
+        if scan.at_top() {
+            out.push((start, current));
+        } else {
+            // A bracket or ``` left open: only that block is broken. Split
+            // the rest on every blank line so the queries after it still run.
+            let mut first = start;
+            let mut piece = String::new();
+            for (i, l) in current.lines().enumerate() {
+                if l.trim().is_empty() {
+                    if !piece.trim().is_empty() {
+                        out.push((first, std::mem::take(&mut piece)));
+                    }
+                    piece.clear();
+                    first = start + i + 1;
+                    continue;
+                }
+                piece.push_str(l);
+                piece.push('\n');
+            }
+            if !piece.trim().is_empty() {
+                out.push((first, piece));
+            }
+        }
     }
     out
 }
@@ -130,7 +165,8 @@ impl Scanner {
                     }
                 }
                 b'(' | b'[' | b'{' => self.depth += 1,
-                b')' | b']' | b'}' => self.depth -= 1,
+                // A stray closer must not leave later blocks "inside" nothing.
+                b')' | b']' | b'}' => self.depth = (self.depth - 1).max(0),
                 _ => {}
             }
             i += 1;
@@ -152,6 +188,22 @@ mod tests {
         assert_eq!(blocks[1].line, 5);
         assert!(blocks[1].text.contains("\n\n2];"));
         assert!(blocks[2].text.contains("```x\n\ny```"));
+    }
+
+    #[test]
+    fn a_broken_block_does_not_swallow_the_next_ones() {
+        let blocks = split("T | where (a > 1\n\nT | count\n\nT | take 5\n\n// name: last\nT | take 1\n");
+        let texts: Vec<_> = blocks.iter().map(|b| b.text.trim()).collect();
+        assert_eq!(texts, ["T | where (a > 1", "T | count", "T | take 5", "// name: last\nT | take 1"]);
+        assert_eq!(blocks[3].line, 7);
+        assert_eq!(blocks[3].name, "last");
+    }
+
+    #[test]
+    fn names_are_unique_and_a_bom_is_ignored() {
+        let blocks = split("\u{feff}// name: errors\nT\n\n// name: Errors\nT\n\n// name: query-3\nT\n\nT\n");
+        let names: Vec<_> = blocks.iter().map(|b| b.name.as_str()).collect();
+        assert_eq!(names, ["errors", "Errors-2", "query-3", "query-4"]);
     }
 
     #[test]

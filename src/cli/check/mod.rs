@@ -115,8 +115,12 @@ pub fn run(a: &CheckArgs) -> Result<u8, (Error, String)> {
             ReportFormat::Text => print(&lines),
             ReportFormat::Json => eprint!("{lines}"),
         }
-        if let Some(p) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
-            github::append_summary(Path::new(&p), &github::step_summary(&run)).map_err(plain)?;
+        // The summary is a courtesy: failing to write it must not hide the
+        // assertions' own result or stop the JUnit report.
+        if let Some(p) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty())
+            && let Err(e) = github::append_summary(Path::new(&p), &github::step_summary(&run))
+        {
+            eprintln!("warning: {}", e.render("", ""));
         }
     }
     if let Some(path) = &a.junit {

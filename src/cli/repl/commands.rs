@@ -121,6 +121,7 @@ pub fn run(session: &mut Session, line: &str) -> Result<Next, Error> {
                 return Ok(Next::Continue);
             }
             session.open(Some(PathBuf::from(arg)))?;
+            session.demo = false;
             println!("opened {} ({} tables)", arg, session.tables.len());
             return Ok(Next::Reload);
         }
@@ -128,15 +129,18 @@ pub fn run(session: &mut Session, line: &str) -> Result<Next, Error> {
             if arg.is_empty() {
                 return Err(Error::Usage("`.ingest PATH…`".into()));
             }
+            // Never into the demo: its rows would mix with the user's, and
+            // the next version's demo would drop them.
             let ws = match &session.workspace {
-                Some(w) => w.clone(),
-                None => PathBuf::from(kqlog::engine::workspace::DEFAULT_DIR),
+                Some(w) if !session.demo => w.clone(),
+                _ => PathBuf::from(kqlog::engine::workspace::DEFAULT_DIR),
             };
             let paths: Vec<PathBuf> = arg.split_whitespace().map(PathBuf::from).collect();
             let stats = kqlog::ingest::run(&paths, &ws, kqlog::ingest::Options::default(), &mut |_| {})?;
             let rows: u64 = stats.rows.values().sum();
             println!("ingested {rows} rows into {} ({} rejected)", ws.display(), stats.rejected);
             session.open(Some(ws))?;
+            session.demo = false;
             return Ok(Next::Reload);
         }
         ".save" => {

@@ -44,6 +44,8 @@ pub struct Session {
     pub timing: bool,
     pub now: Option<i64>,
     pub last: Option<QueryResult>,
+    /// The open workspace is the bundled demo: `.ingest` starts a real one.
+    pub demo: bool,
 }
 
 impl Session {
@@ -138,10 +140,12 @@ pub fn run(a: &ReplArgs) -> Result<u8, (Error, String)> {
         None => None,
     };
     let rt = super::runtime().map_err(fail)?;
+    let mut demo = false;
     let dir = match workspace::resolve(&workspace::locate(a.workspace.as_deref())).map_err(fail)? {
         Some(d) => Some(d),
         None => match demo::workspace() {
             Ok(d) => {
+                demo = true;
                 println!("No workspace here: opened the demo workspace of sample container logs bundled with kqlog");
                 println!("({}). Use `.workspace DIR`, `-w DIR` or `.ingest PATH` for your own logs.", d.display());
                 Some(d)
@@ -163,6 +167,7 @@ pub fn run(a: &ReplArgs) -> Result<u8, (Error, String)> {
         timing: true,
         now,
         last: None,
+        demo,
     };
     session.open(dir).map_err(fail)?;
     let session = Rc::new(RefCell::new(session));
