@@ -305,14 +305,16 @@ fn series_rows(t: &Table, roles: &Roles, chart: &mut Chart) -> Result<(), String
 }
 
 /// Column, bar and pie charts: the x column's values are categories.
+/// A series' points, and where each category's point is among them.
+type SeriesPoints = (Vec<(f64, f64)>, HashMap<usize, usize>);
+
 fn categories(t: &Table, roles: &Roles, chart: &mut Chart) {
     let mut index: HashMap<String, usize> = HashMap::new();
     // Sort keys of the categories when x holds datetimes or numbers.
     let ordered = t.types[roles.x] == KType::DateTime || t.is_numeric(roles.x);
     let mut keys: Vec<f64> = Vec::new();
     let mut order: Vec<String> = Vec::new();
-    // Per series: its points, and where each category's point is.
-    let mut values: HashMap<String, (Vec<(f64, f64)>, HashMap<usize, usize>)> = HashMap::new();
+    let mut values: HashMap<String, SeriesPoints> = HashMap::new();
     for row in &t.rows {
         let cell = &row[roles.x];
         let next = index.len();
