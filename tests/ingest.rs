@@ -243,6 +243,35 @@ fn reruns_add_nothing_and_growth_adds_only_new_lines() {
     assert_eq!(query(ws.path(), "ContainerLog | count"), "Count\n41\n");
 }
 
+#[test]
+fn a_split_line_waiting_at_the_end_is_completed_by_the_next_run() {
+    let src = tempfile::tempdir().unwrap();
+    let id = "ab".repeat(32);
+    let dir = src.path().join("containers").join(&id);
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join(format!("{id}-json.log"));
+    // The first half of a long stdout line, then a whole stderr line after it.
+    let mut text = String::from("{\"log\":\"first half, \",\"stream\":\"stdout\",\"time\":\"2026-11-03T10:00:00Z\"}\n");
+    text.push_str("{\"log\":\"stderr line\\n\",\"stream\":\"stderr\",\"time\":\"2026-11-03T10:00:01Z\"}\n");
+    std::fs::write(&log, &text).unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    let first = ingest(ws.path(), &[src.path().to_str().unwrap()]);
+    assert_eq!(rows(&first, "ContainerLog"), 1);
+    text.push_str("{\"log\":\"second half\\n\",\"stream\":\"stdout\",\"time\":\"2026-11-03T10:00:02Z\"}\n");
+    text.push_str("{\"log\":\"not json\n");
+    std::fs::write(&log, &text).unwrap();
+    let o = kqlog(&["ingest", "-w", ws.path().to_str().unwrap(), "--format", "json", src.path().to_str().unwrap()]);
+    let second: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    // The stderr line is not read again; the long line is whole, with its first time.
+    assert_eq!(rows(&second, "ContainerLog"), 1);
+    assert_eq!(
+        query(ws.path(), "ContainerLog | project TimeGenerated, LogEntrySource, LogEntry | sort by TimeGenerated asc"),
+        "TimeGenerated,LogEntrySource,LogEntry\n\
+         2026-11-03T10:00:00.0000000Z,stdout,\"first half, second half\"\n\
+         2026-11-03T10:00:01.0000000Z,stderr,stderr line\n"
+    );
+}
+
 fn run_with_env(ws: &Path, src: &Path, env: &[(&str, &str)]) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_kqlog"));
     c.args(["ingest", "-w", ws.to_str().unwrap(), src.to_str().unwrap(), "--format", "json"]);

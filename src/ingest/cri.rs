@@ -32,8 +32,8 @@ pub fn looks_like(line: &str) -> bool {
 
 pub fn read_lines(sink: &mut Sink, r: &mut Reading, c: &Container) -> Result<()> {
     let mut buf = Vec::new();
-    let mut parts = Partials::default();
-    while let Some(start) = r.next_line(&mut buf)? {
+    let mut parts = Partials::resume(&r.pending);
+    while r.next_line(&mut buf)?.is_some() {
         sink.stats.bytes += buf.len() as u64 + 1;
         let this_line = r.line_no - 1;
         let text = source::text(&buf);
@@ -44,7 +44,7 @@ pub fn read_lines(sink: &mut Sink, r: &mut Reading, c: &Container) -> Result<()>
             sink.reject(&r.display, this_line, "not a CRI log line (`<time> <stream> <P|F> <text>`)", &text);
             continue;
         };
-        if let Some((line, t0)) = parts.add(stream, content, t, start, last) {
+        if let Some((line, t0)) = parts.add(stream, content, t, last) {
             sink.log_line(c, t0, stream, &line)?;
         }
         if sink.needs_checkpoint() && parts.is_empty() {
@@ -52,7 +52,8 @@ pub fn read_lines(sink: &mut Sink, r: &mut Reading, c: &Container) -> Result<()>
             sink.checkpoint()?;
         }
     }
-    r.mark(sink, parts.safe(r.offset), r.line_no);
+    // Lines still waiting for their end are completed next time.
+    crate::ingest::source::mark_with_pending(sink, r.entry, r.offset, r.line_no, parts.fragments());
     Ok(())
 }
 

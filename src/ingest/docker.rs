@@ -14,6 +14,7 @@ use crate::ingest::rows::Value;
 use crate::ingest::schema::{CONTAINER_IMAGE_INVENTORY, CONTAINER_INVENTORY};
 use crate::ingest::sink::{Container, Sink, split_image};
 use crate::ingest::source::{self, Reading};
+use crate::ingest::store::Fragment;
 use crate::types::time;
 
 /// A logical line longer than this continues in a new row.
@@ -46,40 +47,39 @@ pub fn parse_time(s: &str) -> Option<Option<i64>> {
 /// Fragments of a logical line waiting for their end, per stream.
 #[derive(Default)]
 pub struct Partials {
-    pending: BTreeMap<String, (String, Option<i64>, u64)>,
+    pending: BTreeMap<String, (String, Option<i64>)>,
 }
 
 impl Partials {
+    /// Fragments an earlier run left (kept in the manifest).
+    pub fn resume(fragments: &[Fragment]) -> Partials {
+        let pending = fragments.iter().map(|f| (f.stream.clone(), (f.text.clone(), f.time))).collect();
+        Partials { pending }
+    }
+
+    /// The fragments still waiting, for the manifest.
+    pub fn fragments(&self) -> Vec<Fragment> {
+        self.pending.iter().map(|(s, (t, time))| Fragment { stream: s.clone(), text: t.clone(), time: *time }).collect()
+    }
+
     /// Adds a fragment; returns the completed line (text, time) if `last`.
-    pub fn add(
-        &mut self,
-        stream: &str,
-        text: &str,
-        t: Option<i64>,
-        offset: u64,
-        last: bool,
-    ) -> Option<(String, Option<i64>)> {
+    pub fn add(&mut self, stream: &str, text: &str, t: Option<i64>, last: bool) -> Option<(String, Option<i64>)> {
         match self.pending.remove(stream) {
-            Some((mut acc, t0, off)) => {
+            Some((mut acc, t0)) => {
                 acc.push_str(text);
                 if last || acc.len() >= MAX_LINE {
                     Some((acc, t0))
                 } else {
-                    self.pending.insert(stream.to_string(), (acc, t0, off));
+                    self.pending.insert(stream.to_string(), (acc, t0));
                     None
                 }
             }
             None if last => Some((text.to_string(), t)),
             None => {
-                self.pending.insert(stream.to_string(), (text.to_string(), t, offset));
+                self.pending.insert(stream.to_string(), (text.to_string(), t));
                 None
             }
         }
-    }
-
-    /// The offset before which every line is complete.
-    pub fn safe(&self, offset: u64) -> u64 {
-        self.pending.values().map(|(_, _, o)| *o).min().unwrap_or(offset).min(offset)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -98,7 +98,7 @@ pub fn read_json_log(sink: &mut Sink, path: &Path, c: &Container) -> Result<()> 
 /// the big inputs the row building alone keeps a core busy.
 pub fn read_json_lines(sink: &mut Sink, r: &mut Reading, c: &Container) -> Result<()> {
     let (entry, display) = (r.entry, r.display.clone());
-    let end = std::thread::scope(|scope| -> Result<(u64, u64)> {
+    let end = std::thread::scope(|scope| -> Result<(u64, u64, Vec<Fragment>)> {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Chunk>>(4);
         let reader = scope.spawn(move || decode_lines(r, &tx));
         for chunk in rx {
@@ -118,8 +118,8 @@ pub fn read_json_lines(sink: &mut Sink, r: &mut Reading, c: &Container) -> Resul
         }
         reader.join().map_err(|_| Error::io(format!("reading `{display}` failed")))
     })?;
-    // Lines still waiting for their end are read again next time.
-    source::mark_entry(sink, entry, end.0, end.1);
+    // Lines still waiting for their end are completed next time.
+    source::mark_with_pending(sink, entry, end.0, end.1, end.2);
     Ok(())
 }
 
@@ -237,25 +237,25 @@ fn unescape_into(s: &str, out: &mut String) -> bool {
     true
 }
 
-/// Decodes the lines of `r` and sends them in chunks; returns the offset
-/// before which every line is complete, and the next line's number.
-fn decode_lines(r: &mut Reading, tx: &std::sync::mpsc::SyncSender<Result<Chunk>>) -> (u64, u64) {
+/// Decodes the lines of `r` and sends them in chunks; returns where reading
+/// stopped, the next line's number and the fragments still waiting.
+fn decode_lines(r: &mut Reading, tx: &std::sync::mpsc::SyncSender<Result<Chunk>>) -> (u64, u64, Vec<Fragment>) {
     let mut buf = Vec::new();
-    let mut parts = Partials::default();
+    let mut parts = Partials::resume(&r.pending);
     let new_chunk =
         || Chunk { text: String::with_capacity(STEPS_PER_CHUNK * 128), steps: Vec::with_capacity(STEPS_PER_CHUNK) };
     let mut chunk = new_chunk();
     loop {
-        let start = match r.next_line(&mut buf) {
-            Ok(Some(start)) => start,
+        match r.next_line(&mut buf) {
+            Ok(Some(_)) => {}
             Ok(None) => break,
             Err(e) => {
                 // The receiver reports it; nothing more is read.
                 let _ = tx.send(Err(e));
-                return (parts.safe(r.offset), r.line_no);
+                return (r.offset, r.line_no, parts.fragments());
             }
         };
-        let decoded = decode(&buf, r.line_no - 1, start, &mut parts, &mut chunk.text);
+        let decoded = decode(&buf, r.line_no - 1, &mut parts, &mut chunk.text);
         chunk.steps.push(Step {
             decoded,
             bytes: buf.len() as u64 + 1,
@@ -267,26 +267,26 @@ fn decode_lines(r: &mut Reading, tx: &std::sync::mpsc::SyncSender<Result<Chunk>>
             let full = std::mem::replace(&mut chunk, new_chunk());
             if tx.send(Ok(full)).is_err() {
                 // The receiver stopped (an error there): stop reading.
-                return (parts.safe(r.offset), r.line_no);
+                return (r.offset, r.line_no, parts.fragments());
             }
         }
     }
     if !chunk.steps.is_empty() {
         let _ = tx.send(Ok(chunk));
     }
-    (parts.safe(r.offset), r.line_no)
+    (r.offset, r.line_no, parts.fragments())
 }
 
 /// Decodes one line; a log line's text is appended to `out`.
-fn decode(buf: &[u8], line: u64, start: u64, parts: &mut Partials, out: &mut String) -> Decoded {
+fn decode(buf: &[u8], line: u64, parts: &mut Partials, out: &mut String) -> Decoded {
     let text = source::text(buf);
     if let Some(d) = decode_whole_line(&text, parts, out) {
         return d;
     }
-    decode_general(&text, line, start, parts, out)
+    decode_general(&text, line, parts, out)
 }
 
-fn decode_general(text: &str, line: u64, start: u64, parts: &mut Partials, out: &mut String) -> Decoded {
+fn decode_general(text: &str, line: u64, parts: &mut Partials, out: &mut String) -> Decoded {
     if text.trim().is_empty() {
         return Decoded::Nothing;
     }
@@ -315,7 +315,7 @@ fn decode_general(text: &str, line: u64, start: u64, parts: &mut Partials, out: 
     if last && parts.is_empty() {
         return Decoded::Line { time: when, stream, text: keep(&log) };
     }
-    match parts.add(&stream, &log, when, start, last) {
+    match parts.add(&stream, &log, when, last) {
         Some((line, t)) => Decoded::Line { time: t, stream, text: keep(&line) },
         None => Decoded::Nothing,
     }
@@ -590,7 +590,7 @@ mod tests {
         let mut fast_hits = 0;
         for l in lines {
             let (mut a, mut b) = (String::new(), String::new());
-            let general = decode_general(l, 1, 0, &mut Partials::default(), &mut b);
+            let general = decode_general(l, 1, &mut Partials::default(), &mut b);
             let Some(fast) = decode_whole_line(l, &Partials::default(), &mut a) else { continue };
             fast_hits += 1;
             match (fast, general) {

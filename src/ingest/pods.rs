@@ -154,8 +154,12 @@ pub fn ingest_root(sink: &mut Sink, root: &Path) -> Result<()> {
 /// Reads one pod log file, CRI or Docker JSON; returns the newest time seen.
 fn read_file(sink: &mut Sink, path: &Path, c: &Container) -> Result<Option<i64>> {
     let Some(mut r) = source::begin(sink, path)? else { return Ok(None) };
-    let first = std::fs::read(path).ok().and_then(|b| {
-        let text = String::from_utf8_lossy(&b).to_string();
+    // The format shows in the first line: read the file's head, not all of it.
+    let first = std::fs::File::open(path).ok().and_then(|f| {
+        use std::io::Read;
+        let mut head = Vec::new();
+        f.take(64 * 1024).read_to_end(&mut head).ok()?;
+        let text = String::from_utf8_lossy(&head).to_string();
         text.lines().find(|l| !l.trim().is_empty()).map(str::to_string)
     });
     let before = sink.latest_time;

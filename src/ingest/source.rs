@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::ingest::sink::Sink;
-use crate::ingest::store::{HEAD_LEN, SourceEntry, hash_hex, read_head};
+use crate::ingest::store::{Fragment, HEAD_LEN, SourceEntry, hash_hex, read_head};
 
 fn open_raw(path: &Path) -> Result<Box<dyn Read + Send>> {
     let f = File::open(path).map_err(|e| Error::io(format!("cannot read `{}`: {e}", path.display())))?;
@@ -30,6 +30,8 @@ pub struct Reading {
     /// Index of this source's manifest entry.
     pub entry: usize,
     pub display: String,
+    /// Line fragments an earlier run left waiting for their end.
+    pub pending: Vec<Fragment>,
 }
 
 /// Starts reading `path`, or `None` when it is empty or fully ingested.
@@ -49,6 +51,7 @@ pub fn begin(sink: &mut Sink, path: &Path) -> Result<Option<Reading>> {
                 head_hash: hash_hex(&head),
                 consumed: 0,
                 lines: 0,
+                pending: Vec::new(),
             });
             manifest.sources.len() - 1
         }
@@ -67,13 +70,15 @@ pub fn begin(sink: &mut Sink, path: &Path) -> Result<Option<Reading>> {
             head_hash: hash_hex(&head),
             consumed: 0,
             lines: 0,
+            pending: Vec::new(),
         };
         manifest.sources[entry] = fresh;
         (0, 1)
     } else {
         (consumed, lines + 1)
     };
-    let mut r = Reading { reader, offset, line_no, entry, display };
+    let pending = manifest.sources[entry].pending.clone();
+    let mut r = Reading { reader, offset, line_no, entry, display, pending };
     // An entry fully consumed gives nothing more; check cheaply.
     if r.reader.fill_buf().map(|b| b.is_empty()).unwrap_or(false) {
         return Ok(None);
@@ -129,7 +134,14 @@ pub fn text(buf: &[u8]) -> std::borrow::Cow<'_, str> {
 /// Records that everything before `offset` of manifest entry `entry` has
 /// become rows.
 pub fn mark_entry(sink: &mut Sink, entry: usize, offset: u64, next_line: u64) {
+    mark_with_pending(sink, entry, offset, next_line, Vec::new());
+}
+
+/// Records that everything before `offset` has been read: rows, or the
+/// `pending` fragments of lines not yet complete.
+pub fn mark_with_pending(sink: &mut Sink, entry: usize, offset: u64, next_line: u64, pending: Vec<Fragment>) {
     let e = &mut sink.store.manifest.sources[entry];
     e.consumed = offset;
     e.lines = next_line.saturating_sub(1);
+    e.pending = pending;
 }

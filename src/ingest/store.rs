@@ -41,6 +41,18 @@ pub struct SourceEntry {
     /// Lines read up to `consumed`, to number rejected lines after a resume.
     #[serde(default)]
     pub lines: u64,
+    /// Fragments of lines still waiting for their end at `consumed`
+    /// (Docker and CRI split long lines): the next run completes them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending: Vec<Fragment>,
+}
+
+/// The start of a line whose end has not been written yet.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Fragment {
+    pub stream: String,
+    pub text: String,
+    pub time: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
