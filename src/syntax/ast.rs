@@ -513,6 +513,21 @@ pub enum OperatorKind {
     TopNested {
         levels: Vec<TopNestedLevel>,
     },
+    /// `sample N`
+    Sample {
+        count: Expr,
+    },
+    /// `sample-distinct N of column`
+    SampleDistinct {
+        count: Expr,
+        of: NamedExpr,
+    },
+    /// `top-hitters N of value [by weight]`
+    TopHitters {
+        count: Expr,
+        of: NamedExpr,
+        by: Option<Expr>,
+    },
     /// `evaluate plugin(args) [: (c:type, …)]`
     Evaluate {
         plugin: Ident,
@@ -579,6 +594,9 @@ impl OperatorKind {
             OperatorKind::MakeSeries(_) => "make-series",
             OperatorKind::Search { .. } => "search",
             OperatorKind::TopNested { .. } => "top-nested",
+            OperatorKind::Sample { .. } => "sample",
+            OperatorKind::SampleDistinct { .. } => "sample-distinct",
+            OperatorKind::TopHitters { .. } => "top-hitters",
             OperatorKind::Evaluate { .. } => "evaluate",
             OperatorKind::Invoke { .. } => "invoke",
             OperatorKind::Reduce { .. } => "reduce",

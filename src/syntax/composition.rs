@@ -21,6 +21,28 @@ pub fn top_nested(i: In) -> PResult<OperatorKind> {
     Ok((i, OperatorKind::TopNested { levels }))
 }
 
+/// `sample-distinct N of column`
+pub fn sample_distinct(i: In) -> PResult<OperatorKind> {
+    let (i, count) = expr(i)?;
+    let (i, _) = cut(keyword(i, "of"))?;
+    let (i, of) = cut(named_expr(i))?;
+    Ok((i, OperatorKind::SampleDistinct { count, of }))
+}
+
+/// `top-hitters N of value [by weight]`
+pub fn top_hitters(i: In) -> PResult<OperatorKind> {
+    let (i, count) = expr(i)?;
+    let (i, _) = cut(keyword(i, "of"))?;
+    let (mut i, of) = cut(named_expr(i))?;
+    let mut by = None;
+    if let Ok((rest, _)) = keyword(i, "by") {
+        let (rest, b) = cut(expr(rest))?;
+        by = Some(b);
+        i = rest;
+    }
+    Ok((i, OperatorKind::TopHitters { count, of, by }))
+}
+
 fn level(i: In) -> PResult<TopNestedLevel> {
     let (i, count) = if at_keyword(&i, "of") {
         (i, None)

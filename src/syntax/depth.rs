@@ -104,7 +104,9 @@ fn operator(op: &Operator, d: &mut Deepest) {
         OperatorKind::Summarize { aggregates, by, .. } => {
             exprs.extend(aggregates.iter().chain(by).map(|c| &c.expr));
         }
-        OperatorKind::Take { count } => exprs.push(count),
+        OperatorKind::Take { count } | OperatorKind::Sample { count } => exprs.push(count),
+        OperatorKind::SampleDistinct { count, of } => exprs.extend([count, &of.expr]),
+        OperatorKind::TopHitters { count, of, by } => exprs.extend([count, &of.expr].into_iter().chain(by)),
         OperatorKind::Top { count, keys } => {
             exprs.push(count);
             exprs.extend(keys.iter().map(|k| &k.expr));

@@ -293,6 +293,15 @@ impl Display for Operator {
             }
             OperatorKind::Count => f.write_str("count"),
             OperatorKind::Take { count } => write!(f, "take {count}"),
+            OperatorKind::Sample { count } => write!(f, "sample {count}"),
+            OperatorKind::SampleDistinct { count, of } => write!(f, "sample-distinct {count} of {of}"),
+            OperatorKind::TopHitters { count, of, by } => {
+                write!(f, "top-hitters {count} of {of}")?;
+                match by {
+                    Some(b) => write!(f, " by {b}"),
+                    None => Ok(()),
+                }
+            }
             OperatorKind::Top { count, keys } => {
                 write!(f, "top {count} by ")?;
                 write_list(f, keys)

@@ -50,6 +50,9 @@ pub const OPERATORS: &[&str] = &[
     "make-series",
     "search",
     "top-nested",
+    "top-hitters",
+    "sample",
+    "sample-distinct",
     "evaluate",
     "invoke",
     "reduce",
@@ -57,9 +60,6 @@ pub const OPERATORS: &[&str] = &[
 
 /// Kusto operators that kqlog recognises but does not run yet.
 pub const UNSUPPORTED_OPERATORS: &[&str] = &[
-    "top-hitters",
-    "sample",
-    "sample-distinct",
     "fork",
     "facet",
     "partition",
@@ -339,6 +339,9 @@ pub fn operator<'a>(i: In<'a>) -> PResult<'a, Operator> {
         "make-series" => body(crate::syntax::series::make_series(rest)),
         "search" => body(crate::syntax::search::search_op(rest)),
         "top-nested" => body(crate::syntax::composition::top_nested(rest)),
+        "sample" => body(expr(rest).map(|(r, count)| (r, OperatorKind::Sample { count }))),
+        "sample-distinct" => body(crate::syntax::composition::sample_distinct(rest)),
+        "top-hitters" => body(crate::syntax::composition::top_hitters(rest)),
         "evaluate" => body(crate::syntax::composition::evaluate(rest)),
         "invoke" => body(crate::syntax::composition::invoke(rest)),
         "reduce" => body(crate::syntax::composition::reduce(rest)),

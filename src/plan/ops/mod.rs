@@ -8,6 +8,7 @@ mod join;
 mod misc;
 mod project;
 mod reduce;
+mod sample;
 mod search;
 mod series;
 mod sort;
@@ -60,6 +61,9 @@ impl Planner<'_> {
                 self.search_op(pipe, *case_sensitive, predicate, span)
             }
             OperatorKind::TopNested { levels } => self.top_nested(pipe, levels, span),
+            OperatorKind::Sample { count } => self.sample(pipe, count, span),
+            OperatorKind::SampleDistinct { count, of } => self.sample_distinct(pipe, count, of, span),
+            OperatorKind::TopHitters { count, of, by } => self.top_hitters(pipe, count, of, by.as_ref(), span),
             OperatorKind::Evaluate { plugin, args, schema } => {
                 self.evaluate(pipe, plugin, args, schema.as_deref(), span)
             }
