@@ -42,6 +42,7 @@ use crate::functions::aggregates::udaf_call;
 use crate::functions::convert::{
     Value, parse_real, to_bool, to_datetime, to_json, to_long, to_real, to_text, to_timespan, value_at,
 };
+use crate::functions::text::type_literal;
 use crate::functions::udf::{self, Args, Returns, Strs};
 use crate::functions::{Call, MANY, Registry};
 use crate::plan::typing;
@@ -137,23 +138,6 @@ fn tdigest(p: &mut Planner, c: &Call) -> PResult<Typed> {
 
 fn is_type_literal(c: &Call, n: usize) -> bool {
     matches!(c.args.get(n).map(|a| &a.kind), Some(ExprKind::Call { name, .. }) if name.name == "typeof")
-}
-
-/// The type named by a `typeof(T)` argument.
-fn type_literal(c: &Call, n: usize) -> PResult<KType> {
-    if let Some(ExprKind::Call { name, args }) = c.args.get(n).map(|a| &a.kind)
-        && name.name == "typeof"
-        && args.len() == 1
-        && let Some(ExprKind::Name(t)) = args.first().map(|a| &a.kind)
-        && let Some(tn) = TypeName::parse(&t.name)
-    {
-        return Ok(KType::from_type_name(tn));
-    }
-    Err(Diagnostic::new(
-        codes::BAD_ARGUMENTS,
-        format!("argument {} of `{}()` must be `typeof(<type>)`", n + 1, c.name.name),
-    )
-    .at(c.arg_span(n)))
 }
 
 fn percentile_tdigest(p: &mut Planner, c: &Call) -> PResult<Typed> {

@@ -102,7 +102,7 @@ fn parse_command_line(p: &mut Planner, c: &Call) -> PResult<Typed> {
 }
 
 /// The type named by a `typeof(T)` argument.
-fn type_literal(c: &Call, n: usize) -> PResult<KType> {
+pub(crate) fn type_literal(c: &Call, n: usize) -> PResult<KType> {
     if let Some(ExprKind::Call { name, args }) = c.args.get(n).map(|a| &a.kind)
         && name.name == "typeof"
         && args.len() == 1

@@ -357,17 +357,7 @@ impl Display for Operator {
             }
             OperatorKind::Render { chart, properties } => {
                 write!(f, "render {}", chart.name)?;
-                if !properties.is_empty() {
-                    f.write_str(" with (")?;
-                    for (k, (n, v)) in properties.iter().enumerate() {
-                        if k > 0 {
-                            f.write_str(", ")?;
-                        }
-                        write!(f, "{} = {v}", n.name)?;
-                    }
-                    f.write_str(")")?;
-                }
-                Ok(())
+                write_options(f, properties)
             }
             OperatorKind::MvExpand(m) => {
                 f.write_str("mv-expand")?;
@@ -453,17 +443,7 @@ impl Display for Operator {
                     write!(f, "{n}:{}", t.as_str())?;
                 }
                 f.write_str(")")?;
-                if !options.is_empty() {
-                    f.write_str(" with (")?;
-                    for (k, (n, v)) in options.iter().enumerate() {
-                        if k > 0 {
-                            f.write_str(", ")?;
-                        }
-                        write!(f, "{} = {v}", n.name)?;
-                    }
-                    f.write_str(")")?;
-                }
-                Ok(())
+                write_options(f, options)
             }
             OperatorKind::Unsupported { name } => f.write_str(name),
         }

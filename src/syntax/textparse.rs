@@ -88,19 +88,21 @@ pub fn parse_kv(i: In) -> PResult<OperatorKind> {
     let (i, _) = keyword(i, "as")?;
     let (i, open) = symbol(i, "(")?;
     let (i, columns) = comma_list(i, named_type)?;
-    let (mut i, _) = close_paren(i, open)?;
-    let mut options = Vec::new();
-    if let Ok((rest, _)) = keyword(i, "with") {
-        let (rest, open) = cut(symbol(rest, "("))?;
-        let (rest, opts) = cut(comma_list(rest, |i| {
-            let (i, name) = word(i)?;
-            let (i, _) = cut(symbol(i, "="))?;
-            let (i, value) = cut(expr(i))?;
-            Ok((i, (name, value)))
-        }))?;
-        let (rest, _) = close_paren(rest, open)?;
-        options = opts;
-        i = rest;
-    }
+    let (i, _) = close_paren(i, open)?;
+    let (i, options) = with_options(i)?;
     Ok((i, OperatorKind::ParseKv { source, columns, options }))
+}
+
+/// `with (name = value, …)`, or nothing.
+pub(crate) fn with_options(i: In) -> PResult<Vec<(crate::syntax::ast::Ident, crate::syntax::ast::Expr)>> {
+    let Ok((rest, _)) = keyword(i, "with") else { return Ok((i, Vec::new())) };
+    let (rest, open) = cut(symbol(rest, "("))?;
+    let (rest, options) = cut(comma_list(rest, |i| {
+        let (i, name) = word(i)?;
+        let (i, _) = cut(symbol(i, "="))?;
+        let (i, value) = cut(expr(i))?;
+        Ok((i, (name, value)))
+    }))?;
+    let (rest, _) = close_paren(rest, open)?;
+    Ok((rest, options))
 }
