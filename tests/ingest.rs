@@ -355,3 +355,18 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn a_cancelled_ingest_stops_and_commits_nothing_more() {
+    let ws = tempfile::tempdir().unwrap();
+    let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let opts = kqlog::ingest::Options { cancel: Some(flag.clone()), ..Default::default() };
+    let e = kqlog::ingest::run(&[data("docker")], ws.path(), opts, &mut |_| {}).unwrap_err();
+    assert!(e.to_string().contains("cancelled"), "{e}");
+    assert!(!ws.path().join("ContainerLog").exists());
+    // Not cancelled, the same workspace takes the whole collection.
+    flag.store(false, std::sync::atomic::Ordering::Relaxed);
+    let opts = kqlog::ingest::Options { cancel: Some(flag), ..Default::default() };
+    let stats = kqlog::ingest::run(&[data("docker")], ws.path(), opts, &mut |_| {}).unwrap();
+    assert_eq!(stats.rows.get("ContainerLog"), Some(&38));
+}

@@ -84,6 +84,8 @@ pub fn run(a: &IngestArgs) -> Result<u8, Error> {
         image: a.image.clone(),
         date_order: a.date_order,
         progress: progress.clone(),
+        // Ctrl-C ends the process; committed checkpoints stay, as after a kill.
+        cancel: None,
     };
     let pb = progress.clone();
     let mut tick = move |bytes: u64| {

@@ -85,6 +85,21 @@ pub struct Options {
     pub date_order: DateOrder,
     /// A progress bar to advance with the bytes read (terminal only).
     pub progress: Option<indicatif::ProgressBar>,
+    /// Set from elsewhere (Ctrl-C in the REPL) to stop at the next check:
+    /// what earlier checkpoints committed stays, the rest is discarded.
+    pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+}
+
+impl Options {
+    /// An error when the ingest has been asked to stop.
+    pub fn check_cancel(&self) -> Result<()> {
+        match &self.cancel {
+            Some(c) if c.load(std::sync::atomic::Ordering::Relaxed) => Err(Error::io(
+                "ingest cancelled: the rows of its completed checkpoints are in the workspace; ingest again to continue",
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// What an ingest did.
@@ -280,6 +295,7 @@ pub fn run(paths: &[PathBuf], ws: &Path, opts: Options, progress: &mut dyn FnMut
     let run_id = store.run_id().to_string();
     let mut sink = Sink::new(store, opts);
     for p in paths {
+        sink.opts.check_cancel()?;
         match sink.opts.input {
             Some(k) => ingest_path(&mut sink, p, k)?,
             // A folder of separate files: each file is detected on its own.

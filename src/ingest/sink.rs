@@ -194,10 +194,11 @@ impl Sink {
         let time = time.or_else(|| record.as_ref().and_then(|r| r.time));
         let tv = time.map_or(Value::Null, Value::Time);
         self.stats.log_lines += 1;
-        if self.stats.log_lines.is_multiple_of(4096)
-            && let Some(pb) = &self.opts.progress
-        {
-            pb.set_position(self.stats.bytes);
+        if self.stats.log_lines.is_multiple_of(4096) {
+            if let Some(pb) = &self.opts.progress {
+                pb.set_position(self.stats.bytes);
+            }
+            self.opts.check_cancel()?;
         }
         self.latest_time = self.latest_time.max(time);
 

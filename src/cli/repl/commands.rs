@@ -136,7 +136,20 @@ pub fn run(session: &mut Session, line: &str) -> Result<Next, Error> {
                 _ => PathBuf::from(kqlog::engine::workspace::DEFAULT_DIR),
             };
             let paths: Vec<PathBuf> = arg.split_whitespace().map(PathBuf::from).collect();
-            let stats = kqlog::ingest::run(&paths, &ws, kqlog::ingest::Options::default(), &mut |_| {})?;
+            // On a thread of its own, so that Ctrl-C (which the session
+            // catches) can ask it to stop at its next check.
+            let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let opts = kqlog::ingest::Options { cancel: Some(cancel.clone()), ..Default::default() };
+            let target = ws.clone();
+            let ingest = std::thread::spawn(move || kqlog::ingest::run(&paths, &target, opts, &mut |_| {}));
+            let watcher = session.rt.spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            });
+            let outcome = ingest.join();
+            watcher.abort();
+            let stats = outcome.map_err(|_| Error::io("the ingest stopped unexpectedly"))??;
             let rows: u64 = stats.rows.values().sum();
             println!("ingested {rows} rows into {} ({} rejected)", ws.display(), stats.rejected);
             session.open(Some(ws))?;
