@@ -370,3 +370,34 @@ fn a_cancelled_ingest_stops_and_commits_nothing_more() {
     let stats = kqlog::ingest::run(&[data("docker")], ws.path(), opts, &mut |_| {}).unwrap();
     assert_eq!(stats.rows.get("ContainerLog"), Some(&38));
 }
+
+#[test]
+fn a_split_line_across_a_rotation_stays_one_row() {
+    let src = tempfile::tempdir().unwrap();
+    let id = "cd".repeat(32);
+    let dir = src.path().join("containers").join(&id);
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join(format!("{id}-json.log"));
+    let line = |text: &str, second: u32| {
+        format!("{{\"log\":\"{text}\",\"stream\":\"stdout\",\"time\":\"2026-11-03T10:00:0{second}Z\"}}\n")
+    };
+    // Between two runs: the first run sees the first half, then Docker rotates.
+    std::fs::write(&log, line("whole\\n", 0) + &line("one, ", 1)).unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    assert_eq!(rows(&ingest(ws.path(), &[src.path().to_str().unwrap()]), "ContainerLog"), 1);
+    std::fs::rename(&log, dir.join(format!("{id}-json.log.1"))).unwrap();
+    std::fs::write(&log, line("two\\n", 2) + &line("three, ", 3)).unwrap();
+    // Within one run: `.1` ends with a fragment that the new file completes.
+    let older = dir.join(format!("{id}-json.log.2"));
+    std::fs::rename(dir.join(format!("{id}-json.log.1")), &older).unwrap();
+    std::fs::rename(&log, dir.join(format!("{id}-json.log.1"))).unwrap();
+    std::fs::write(&log, line("four\\n", 4)).unwrap();
+    assert_eq!(rows(&ingest(ws.path(), &[src.path().to_str().unwrap()]), "ContainerLog"), 2);
+    assert_eq!(
+        query(ws.path(), "ContainerLog | project TimeGenerated, LogEntry | sort by TimeGenerated asc"),
+        "TimeGenerated,LogEntry\n\
+         2026-11-03T10:00:00.0000000Z,whole\n\
+         2026-11-03T10:00:01.0000000Z,\"one, two\"\n\
+         2026-11-03T10:00:03.0000000Z,\"three, four\"\n"
+    );
+}

@@ -87,6 +87,39 @@ impl Partials {
     }
 }
 
+/// Reads one file of a rotation sequence, starting with the fragments the
+/// older files left; returns the fragments still waiting at its end (taken
+/// out of its manifest entry) and that entry.
+fn read_rotated_log(
+    sink: &mut Sink,
+    path: &Path,
+    c: &Container,
+    carried: Vec<Fragment>,
+) -> Result<(Vec<Fragment>, Option<usize>)> {
+    let entry = match source::begin(sink, path)? {
+        Some(mut r) => {
+            let mut pending = carried;
+            pending.append(&mut r.pending);
+            r.pending = pending;
+            let entry = r.entry;
+            read_json_lines(sink, &mut r, c)?;
+            entry
+        }
+        // Nothing new here; an earlier run may have left fragments at its end.
+        None => match source::entry_of(sink, path) {
+            Some(e) => {
+                let left = &mut sink.store.manifest.sources[e].pending;
+                let mut all = carried;
+                all.append(left);
+                *left = all;
+                e
+            }
+            None => return Ok((carried, None)),
+        },
+    };
+    Ok((std::mem::take(&mut sink.store.manifest.sources[entry].pending), Some(entry)))
+}
+
 /// Reads one json-file log into `sink` for container `c`.
 pub fn read_json_log(sink: &mut Sink, path: &Path, c: &Container) -> Result<()> {
     let Some(mut r) = source::begin(sink, path)? else { return Ok(()) };
@@ -531,8 +564,18 @@ pub fn ingest_container(sink: &mut Sink, dir: &Path) -> Result<Option<Metadata>>
         name: id.clone(),
         ..Default::default()
     });
+    // Rotation can fall between the fragments of a split line: what waits
+    // at the end of an older file continues in the next one.
+    let mut carried = Vec::new();
+    let mut newest = None;
     for f in log_files(dir) {
-        read_json_log(sink, &f, &container)?;
+        let (left, entry) = read_rotated_log(sink, &f, &container, carried)?;
+        carried = left;
+        newest = entry.or(newest);
+    }
+    // What still waits, waits with the newest file for the next run.
+    if let Some(e) = newest {
+        sink.store.manifest.sources[e].pending = carried;
     }
     // Inventory rows only when the metadata file is new or changed.
     let Some(m) = meta else { return Ok(None) };

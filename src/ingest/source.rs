@@ -145,3 +145,12 @@ pub fn mark_with_pending(sink: &mut Sink, entry: usize, offset: u64, next_line: 
     e.lines = next_line.saturating_sub(1);
     e.pending = pending;
 }
+
+/// The manifest entry of `path`, known by its first bytes.
+pub fn entry_of(sink: &Sink, path: &Path) -> Option<usize> {
+    let head = read_head(&mut open_raw(path).ok()?).ok()?;
+    if head.is_empty() {
+        return None;
+    }
+    sink.store.manifest.find(&head)
+}
