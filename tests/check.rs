@@ -305,6 +305,14 @@ fn github_actions_annotations_and_step_summary() {
     assert!(md.starts_with("earlier step\n"), "appended, not replaced: {md}");
     assert!(md.contains("| Status | Assertion |") && md.contains("no Go panics"), "{md}");
     assert!(md.contains("2 passed, 3 failed, 2 warnings, 0 errors"), "{md}");
+    // A summary that cannot be written warns; the assertions' result stands.
+    let o = command(&["check", "-w", ws.path().to_str().unwrap(), &spec("failing.toml")])
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("warning"), "{}", stderr(&o));
     // Without GITHUB_ACTIONS, no workflow commands.
     let o = check(ws.path(), &[&spec("failing.toml")]);
     assert!(!stdout(&o).contains("::error"));

@@ -166,6 +166,8 @@ fn html_report_is_self_contained() {
     let html = read(out.path(), "report.html");
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert_eq!(html.matches("<section").count(), 5);
+    // The contents list links each query by position.
+    assert!(html.contains("<a href=\"#q2\">volume</a>") && html.contains("<section id=\"q2\">"), "{html}");
     assert_eq!(html.matches("<svg").count(), 4, "the charts are inline");
     assert_eq!(html.matches("<table").count(), 5);
     assert!(html.contains("<td>orders-api</td><td class=\"n\">15</td><td class=\"n\">6</td>"), "{html}");

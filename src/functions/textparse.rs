@@ -217,12 +217,29 @@ fn split_pairs(s: &str, pair: &str, kv: &str, opts: &KvOptions) -> Vec<(Option<S
 fn split_raw(s: &str, delim: &str, opts: &KvOptions) -> Vec<String> {
     let mut pieces = Vec::new();
     let mut start = 0;
+    if !delim.is_empty() {
+        for at in unquoted(s, opts) {
+            if at >= start && s[at..].starts_with(delim) {
+                pieces.push(s[start..at].to_string());
+                start = at + delim.len();
+            }
+        }
+    }
+    pieces.push(s[start..].to_string());
+    pieces.into_iter().filter(|p| !p.trim().is_empty()).collect()
+}
+
+fn find_outside_quotes(s: &str, delim: &str, opts: &KvOptions) -> Option<usize> {
+    unquoted(s, opts).into_iter().find(|&at| s[at..].starts_with(delim))
+}
+
+/// Offsets of the characters of `s` outside quotes (opening quotes and
+/// escaped characters excluded).
+fn unquoted(s: &str, opts: &KvOptions) -> Vec<usize> {
+    let mut out = Vec::new();
     let mut close: Option<char> = None;
     let mut skip_next = false;
     for (at, c) in s.char_indices() {
-        if at < start {
-            continue;
-        }
         if skip_next {
             skip_next = false;
             continue;
@@ -239,40 +256,9 @@ fn split_raw(s: &str, delim: &str, opts: &KvOptions) -> Vec<String> {
             close = Some(*q);
             continue;
         }
-        if !delim.is_empty() && s[at..].starts_with(delim) {
-            pieces.push(s[start..at].to_string());
-            start = at + delim.len();
-        }
+        out.push(at);
     }
-    pieces.push(s[start..].to_string());
-    pieces.into_iter().filter(|p| !p.trim().is_empty()).collect()
-}
-
-fn find_outside_quotes(s: &str, delim: &str, opts: &KvOptions) -> Option<usize> {
-    let mut close: Option<char> = None;
-    let mut skip_next = false;
-    for (at, c) in s.char_indices() {
-        if skip_next {
-            skip_next = false;
-            continue;
-        }
-        if let Some(q) = close {
-            if opts.escape.contains(&c) {
-                skip_next = true;
-            } else if c == q {
-                close = None;
-            }
-            continue;
-        }
-        if opts.quote.iter().any(|(open, _)| *open == c) {
-            close = opts.quote.iter().find(|(open, _)| *open == c).map(|(_, q)| *q);
-            continue;
-        }
-        if s[at..].starts_with(delim) {
-            return Some(at);
-        }
-    }
-    None
+    out
 }
 
 /// Removes one level of quotes and resolves escapes.

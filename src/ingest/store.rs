@@ -132,9 +132,19 @@ impl Store {
             .write(true)
             .open(meta.join("lock"))
             .map_err(|e| io("cannot create the workspace lock", e))?;
-        lock.try_lock().map_err(|_| {
-            Error::io(format!("another kqlog ingest is writing to `{}`; wait for it to finish", ws.display()))
-        })?;
+        // A lock just released can linger for a moment (a process forked
+        // while it was held keeps it until its exec), so wait a little.
+        let mut tries = 0;
+        while lock.try_lock().is_err() {
+            tries += 1;
+            if tries == 40 {
+                return Err(Error::io(format!(
+                    "another kqlog ingest is writing to `{}`; wait for it to finish",
+                    ws.display()
+                )));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
         recover(ws)?;
         let manifest = match fs::read(meta.join("manifest.json")) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| io("the workspace manifest is damaged", e))?,
@@ -322,10 +332,8 @@ fn in_time_order(batches: &[RecordBatch]) -> bool {
 }
 
 fn sort_by_time(batch: RecordBatch) -> Result<RecordBatch> {
+    // Called only when `in_time_order` said no.
     let Some(col) = batch.column_by_name("TimeGenerated") else { return Ok(batch) };
-    if in_time_order(std::slice::from_ref(&batch)) {
-        return Ok(batch);
-    }
     let idx = sort_to_indices(col, Some(SortOptions { descending: false, nulls_first: true }), None)
         .map_err(|e| io("sorting rows", e))?;
     take_record_batch(&batch, &idx).map_err(|e| io("sorting rows", e))

@@ -89,6 +89,28 @@ pub fn write(r: &QueryResult, width: Option<u16>, out: &mut dyn Write) -> std::i
 #[cfg(test)]
 mod tests {
     use super::fit;
+    use std::sync::Arc;
+
+    use arrow::array::{Int64Array, RecordBatch, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+
+    #[test]
+    fn numbers_align_right() -> Result<(), Box<dyn std::error::Error>> {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("Name", DataType::Utf8, false),
+            Field::new("n", DataType::Int64, false),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![Arc::new(StringArray::from(vec!["a", "bb"])), Arc::new(Int64Array::from(vec![5, 12]))],
+        )?;
+        let result = crate::engine::QueryResult { schema, batches: vec![batch], render: None };
+        let mut out = Vec::new();
+        super::write(&result, None, &mut out)?;
+        let text = String::from_utf8(out)?;
+        assert!(text.contains("│ a    ┆  5 │") && text.contains("│ bb   ┆ 12 │"), "{text}");
+        Ok(())
+    }
 
     #[test]
     fn narrow_columns_keep_their_width() {

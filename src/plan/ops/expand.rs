@@ -241,25 +241,9 @@ impl Planner<'_> {
         order: Vec<datafusion::logical_expr::SortExpr>,
         span: Span,
     ) -> PResult<Pipe> {
-        let names = column_names(pipe.schema());
-        let rn = match row_number() {
-            Expr::WindowFunction(mut w) => {
-                w.params.partition_by = vec![col(ROW)];
-                w.params.order_by = order.clone();
-                Expr::WindowFunction(w)
-            }
-            other => other,
-        };
-        let rank = self.fresh("rank");
-        let schema = pipe.schema().clone();
-        let plan = LogicalPlanBuilder::from(pipe.plan)
-            .window(vec![rn.alias(rank.clone())])
-            .and_then(|b| b.filter(col(&rank).lt_eq(lit(n as u64))))
-            .and_then(|b| b.project(names.iter().map(|c| passthrough(&schema, c)).collect::<Vec<_>>()))
-            .and_then(|b| b.build())
-            .map_err(|e| df_err(e, span))?;
+        let kept = self.first_per_partition(pipe, n, vec![col(ROW)], order.clone(), span)?;
         let order = if order.is_empty() { None } else { Some(order) };
-        Ok(Pipe { plan, name: pipe.name, order, render: pipe.render })
+        Ok(Pipe { order, ..kept })
     }
 
     /// Joins the body's rows to the input rows they came from. The body's

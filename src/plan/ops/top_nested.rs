@@ -58,7 +58,13 @@ impl Planner<'_> {
                 Some(c) => {
                     let n = self.row_count(c)?;
                     let order = col(&agg_names[k]).sort(l.ascending, !l.ascending);
-                    self.keep_top(level, n, of_names[..k].to_vec(), order, span)?
+                    self.first_per_partition(
+                        level,
+                        n,
+                        of_names[..k].iter().map(|p| col(p)).collect(),
+                        vec![order],
+                        span,
+                    )?
                 }
                 None => level,
             };
@@ -80,20 +86,20 @@ impl Planner<'_> {
         Ok(Pipe { plan, name: pipe.name, order: None, render: pipe.render })
     }
 
-    /// The first `n` rows of each `partition`, in `order`.
-    fn keep_top(
+    /// The first `n` rows of each `partition`, in `order` (all columns kept).
+    pub(super) fn first_per_partition(
         &mut self,
         pipe: Pipe,
         n: usize,
-        partition: Vec<String>,
-        order: datafusion::logical_expr::SortExpr,
+        partition: Vec<Expr>,
+        order: Vec<datafusion::logical_expr::SortExpr>,
         span: Span,
     ) -> PResult<Pipe> {
         let names = column_names(pipe.schema());
         let rn = match row_number() {
             Expr::WindowFunction(mut w) => {
-                w.params.partition_by = partition.iter().map(|p| col(p)).collect();
-                w.params.order_by = vec![order];
+                w.params.partition_by = partition;
+                w.params.order_by = order;
                 Expr::WindowFunction(w)
             }
             other => other,
