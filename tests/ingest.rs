@@ -295,12 +295,12 @@ fn an_ingest_killed_midway_is_completed_by_a_rerun() {
     // Abort (like kill -9) at each step of the second commit, then rerun.
     for point in ["staged:2", "committing:2", "moving:2", "staged:5", "committing:7"] {
         let ws = tempfile::tempdir().unwrap();
-        let o = run_with_env(ws.path(), src.path(), &[("KQLOG_CHECKPOINT_BYTES", "2000"), ("KQLOG_CRASH_AT", point)]);
+        let o = run_with_env(ws.path(), src.path(), &[("KQLOG_CHECKPOINT_BYTES", "1000"), ("KQLOG_CRASH_AT", point)]);
         assert!(!o.status.success(), "{point}: the run should have been killed");
         // What is there after the crash is readable and consistent.
         let partial = query(ws.path(), "union ContainerLog, ContainerLogV2 | count");
         assert!(partial.starts_with("Count\n"), "{partial}");
-        let o = run_with_env(ws.path(), src.path(), &[("KQLOG_CHECKPOINT_BYTES", "2000")]);
+        let o = run_with_env(ws.path(), src.path(), &[("KQLOG_CHECKPOINT_BYTES", "1000")]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         assert_eq!(
             query(ws.path(), "union ContainerLog, ContainerLogV2, W3CIISLog, Event | count"),

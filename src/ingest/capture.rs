@@ -31,13 +31,13 @@ pub fn container_for(path: &Path, name: Option<&str>, id: Option<&str>, image: O
     let image = image.unwrap_or("").to_string();
     let (repository, image_name, image_tag) = if image.is_empty() { Default::default() } else { split_image(&image) };
     Container {
-        id: id.unwrap_or("").to_string(),
-        log_name: name.clone(),
-        name,
-        image,
-        image_name,
-        image_tag,
-        repository,
+        id: id.unwrap_or("").into(),
+        log_name: name.as_str().into(),
+        name: name.into(),
+        image: image.into(),
+        image_name: image_name.into(),
+        image_tag: image_tag.into(),
+        repository: repository.into(),
         ..Default::default()
     }
 }

@@ -250,7 +250,7 @@ fn string_end(s: &str) -> Option<usize> {
 /// anything unexpected, which the general decoder handles.
 fn unescape_into(s: &str, out: &mut String) -> bool {
     let mut rest = s;
-    while let Some(p) = rest.find('\\') {
+    while let Some(p) = memchr::memchr(b'\\', rest.as_bytes()) {
         out.push_str(&rest[..p]);
         let c = match rest.as_bytes().get(p + 1) {
             Some(b'n') => '\n',
@@ -437,20 +437,20 @@ pub fn metadata(dir: &Path, id: &str) -> Option<Metadata> {
     let pod_name = label("io.kubernetes.pod.name");
     let container_name = label("io.kubernetes.container.name");
     let container = Container {
-        id: s(cfg.get("ID")).if_empty(id),
+        id: s(cfg.get("ID")).if_empty(id).into(),
         log_name: if pod_name.is_empty() {
-            name.clone()
+            name.as_str().into()
         } else {
-            format!("{}/{}", label("io.kubernetes.pod.uid"), container_name)
+            format!("{}/{}", label("io.kubernetes.pod.uid"), container_name).into()
         },
-        name: if container_name.is_empty() { name.clone() } else { container_name },
-        image: image_ref.clone(),
-        image_name,
-        image_tag: tag,
-        repository,
-        pod_name,
-        pod_namespace: label("io.kubernetes.pod.namespace"),
-        pod_uid: label("io.kubernetes.pod.uid"),
+        name: if container_name.is_empty() { name.as_str().into() } else { container_name.into() },
+        image: image_ref.as_str().into(),
+        image_name: image_name.into(),
+        image_tag: tag.into(),
+        repository: repository.into(),
+        pod_name: pod_name.into(),
+        pod_namespace: label("io.kubernetes.pod.namespace").into(),
+        pod_uid: label("io.kubernetes.pod.uid").into(),
         kubernetes: None,
     };
     let json_text = |v: Option<&Json>| match v {
@@ -521,7 +521,7 @@ pub fn inventory_row(sink: &mut Sink, m: &Metadata) -> Result<()> {
 pub fn image_inventory(sink: &mut Sink, all: &[Metadata]) -> Result<()> {
     let mut by_image: BTreeMap<String, Vec<&Metadata>> = BTreeMap::new();
     for m in all {
-        by_image.entry(m.container.image.clone()).or_default().push(m);
+        by_image.entry(m.container.image.to_string()).or_default().push(m);
     }
     let computer = sink.opts.computer.clone();
     let def = &CONTAINER_IMAGE_INVENTORY;
@@ -559,9 +559,9 @@ pub fn ingest_container(sink: &mut Sink, dir: &Path) -> Result<Option<Metadata>>
     let id = dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
     let meta = metadata(dir, &id);
     let container = meta.as_ref().map(|m| m.container.clone()).unwrap_or_else(|| Container {
-        id: id.clone(),
-        log_name: id.clone(),
-        name: id.clone(),
+        id: id.as_str().into(),
+        log_name: id.as_str().into(),
+        name: id.as_str().into(),
         ..Default::default()
     });
     // Rotation can fall between the fragments of a split line: what waits

@@ -16,13 +16,18 @@ pub fn from_windows(level: &str) -> &'static str {
 
 /// A level word in any common spelling.
 pub fn from_word(w: &str) -> Option<&'static str> {
-    Some(match w.to_ascii_lowercase().as_str() {
-        "crit" | "critical" | "fatal" | "panic" | "emerg" | "emergency" | "alert" => "CRITICAL",
-        "err" | "error" | "eror" | "severe" => "ERROR",
-        "warn" | "warning" => "WARNING",
-        "info" | "information" | "informational" | "notice" => "INFO",
-        "debug" | "dbug" | "verbose" | "fine" => "DEBUG",
-        "trace" | "trce" | "finest" => "TRACE",
+    // Lower-cased on the stack: this runs for words of every log line.
+    let mut buf = [0u8; 13];
+    let lower = buf.get_mut(..w.len())?;
+    lower.copy_from_slice(w.as_bytes());
+    lower.make_ascii_lowercase();
+    Some(match &*lower {
+        b"crit" | b"critical" | b"fatal" | b"panic" | b"emerg" | b"emergency" | b"alert" => "CRITICAL",
+        b"err" | b"error" | b"eror" | b"severe" => "ERROR",
+        b"warn" | b"warning" => "WARNING",
+        b"info" | b"information" | b"informational" | b"notice" => "INFO",
+        b"debug" | b"dbug" | b"verbose" | b"fine" => "DEBUG",
+        b"trace" | b"trce" | b"finest" => "TRACE",
         _ => return None,
     })
 }
@@ -62,11 +67,15 @@ pub fn from_json(obj: &serde_json::Map<String, serde_json::Value>) -> Option<&'s
 
 /// A level keyword among the first words of a text line.
 pub fn from_text(line: &str) -> Option<&'static str> {
-    let cut = line.char_indices().nth(80).map_or(line.len(), |(i, _)| i);
+    // A line of at most 80 bytes has at most 80 characters.
+    let cut = if line.len() <= 80 { line.len() } else { line.char_indices().nth(80).map_or(line.len(), |(i, _)| i) };
     let head = &line[..cut];
-    if let Some(p) = head.find("level=") {
-        let v: String = head[p + 6..].chars().take_while(|c| c.is_ascii_alphabetic()).collect();
-        if let Some(l) = from_word(&v) {
+    static LEVEL: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new("level="));
+    if let Some(p) = LEVEL.find(head.as_bytes()) {
+        let v = &head[p + 6..];
+        let end = v.bytes().position(|b| !b.is_ascii_alphabetic()).unwrap_or(v.len());
+        if let Some(l) = from_word(&v[..end]) {
             return Some(l);
         }
     }

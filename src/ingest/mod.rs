@@ -11,9 +11,11 @@ pub mod cri;
 pub mod docker;
 pub mod events;
 pub mod export;
+pub mod few_values;
 pub mod iis;
 pub mod level;
 pub mod logmonitor;
+pub mod parquet_out;
 pub mod pods;
 pub mod rows;
 pub mod schema;
@@ -219,7 +221,7 @@ fn ingest_path(sink: &mut Sink, path: &Path, kind: InputKind) -> Result<()> {
             let mut c =
                 capture::container_for(path, sink.opts.container.as_deref(), Some(&id), sink.opts.image.as_deref());
             if let Some(cid) = &sink.opts.container_id {
-                c.id = cid.clone();
+                c.id = cid.as_str().into();
             }
             docker::read_json_log(sink, path, &c)
         }

@@ -121,15 +121,16 @@ pub fn ingest_root(sink: &mut Sink, root: &Path) -> Result<()> {
             meta.container_id = ids.get(&canonical).cloned().unwrap_or_default();
         }
         let container = Container {
-            id: meta.container_id.clone(),
-            log_name: format!("{}/{}", meta.uid, meta.container),
-            name: meta.container.clone(),
-            pod_name: meta.pod.clone(),
-            pod_namespace: meta.namespace.clone(),
-            pod_uid: meta.uid.clone(),
+            id: meta.container_id.as_str().into(),
+            log_name: format!("{}/{}", meta.uid, meta.container).into(),
+            name: meta.container.as_str().into(),
+            pod_name: meta.pod.as_str().into(),
+            pod_namespace: meta.namespace.as_str().into(),
+            pod_uid: meta.uid.as_str().into(),
             kubernetes: Some(
                 serde_json::json!({ "podUid": meta.uid, "podName": meta.pod, "podNamespace": meta.namespace })
-                    .to_string(),
+                    .to_string()
+                    .into(),
             ),
             ..Default::default()
         };

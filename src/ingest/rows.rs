@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use arrow::array::{
     ArrayBuilder, ArrayRef, BooleanBuilder, Decimal128Builder, DurationNanosecondBuilder, Float64Builder, Int32Builder,
-    Int64Builder, LargeStringBuilder, RecordBatch, StringBuilder, TimestampNanosecondBuilder,
+    Int64Builder, RecordBatch, TimestampNanosecondBuilder,
 };
-use arrow::datatypes::{DataType, SchemaRef, TimeUnit};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
 use crate::error::{Error, Result};
+use crate::ingest::few_values::FewValues;
 
 /// One cell value, borrowed.
 #[derive(Debug, Clone, Copy)]
@@ -26,11 +27,16 @@ pub enum Value<'a> {
     Span(i64),
     /// JSON text of a dynamic value.
     Json(&'a str),
+    /// A string many rows share (a container's id, say): cheaper to store
+    /// for a run of rows than `Str`.
+    Shared(&'a Arc<str>),
+    /// JSON text many rows share.
+    SharedJson(&'a Arc<str>),
 }
 
 enum Col {
-    Str(StringBuilder),
-    Dyn(LargeStringBuilder),
+    Str(FewValues<i32>),
+    Dyn(FewValues<i64>),
     I32(Int32Builder),
     I64(Int64Builder),
     F64(Float64Builder),
@@ -43,7 +49,7 @@ enum Col {
 impl Col {
     fn new(dt: &DataType) -> Col {
         match dt {
-            DataType::LargeUtf8 => Col::Dyn(LargeStringBuilder::new()),
+            DataType::LargeUtf8 => Col::Dyn(FewValues::default()),
             DataType::Int32 => Col::I32(Int32Builder::new()),
             DataType::Int64 => Col::I64(Int64Builder::new()),
             DataType::Float64 => Col::F64(Float64Builder::new()),
@@ -55,43 +61,21 @@ impl Col {
             DataType::Decimal128(p, s) => {
                 Col::Dec(Decimal128Builder::new().with_precision_and_scale(*p, *s).unwrap_or_default())
             }
-            _ => Col::Str(StringBuilder::new()),
+            _ => Col::Str(FewValues::default()),
         }
     }
 
     fn push(&mut self, v: Value) -> usize {
         match (self, v) {
-            (Col::Str(b), Value::Str(s) | Value::Json(s)) => {
-                b.append_value(s);
-                s.len()
-            }
-            (Col::Str(b), Value::Null) => {
-                b.append_value("");
-                0
-            }
-            (Col::Str(b), other) => {
-                let text = text_of(other);
-                b.append_value(&text);
-                text.len()
-            }
-            (Col::Dyn(b), Value::Json(s)) => {
-                b.append_value(s);
-                s.len()
-            }
-            (Col::Dyn(b), Value::Str(s)) => {
-                let j = serde_json::Value::String(s.to_string()).to_string();
-                b.append_value(&j);
-                j.len()
-            }
-            (Col::Dyn(b), Value::Null) => {
-                b.append_null();
-                0
-            }
-            (Col::Dyn(b), other) => {
-                let text = json_of(other);
-                b.append_value(&text);
-                text.len()
-            }
+            (Col::Str(b), Value::Shared(s) | Value::SharedJson(s)) => b.push_shared(s),
+            (Col::Dyn(b), Value::SharedJson(s)) => b.push_shared(s),
+            (Col::Str(b), Value::Str(s) | Value::Json(s)) => b.push(Some(s)),
+            (Col::Str(b), Value::Null) => b.push(Some("")),
+            (Col::Str(b), other) => b.push(Some(&text_of(other))),
+            (Col::Dyn(b), Value::Json(s)) => b.push(Some(s)),
+            (Col::Dyn(b), Value::Str(s)) => b.push(Some(&serde_json::Value::String(s.to_string()).to_string())),
+            (Col::Dyn(b), Value::Null) => b.push(None),
+            (Col::Dyn(b), other) => b.push(Some(&json_of(other))),
             (Col::I32(b), v) => {
                 b.append_option(as_i64(v).and_then(|x| i32::try_from(x).ok()));
                 4
@@ -145,18 +129,8 @@ impl Col {
     fn finish(&mut self) -> ArrayRef {
         let rows = self.len();
         match self {
-            Col::Str(b) => {
-                let bytes = b.values_slice().len();
-                let a = Arc::new(b.finish());
-                *b = StringBuilder::with_capacity(rows, bytes);
-                a
-            }
-            Col::Dyn(b) => {
-                let bytes = b.values_slice().len();
-                let a = Arc::new(b.finish());
-                *b = LargeStringBuilder::with_capacity(rows, bytes);
-                a
-            }
+            Col::Str(b) => b.finish(),
+            Col::Dyn(b) => b.finish(),
             Col::I32(b) => std::mem::replace(b, Int32Builder::with_capacity(rows)).finish_arc(),
             Col::I64(b) => std::mem::replace(b, Int64Builder::with_capacity(rows)).finish_arc(),
             Col::F64(b) => std::mem::replace(b, Float64Builder::with_capacity(rows)).finish_arc(),
@@ -198,6 +172,7 @@ fn text_of(v: Value) -> String {
     match v {
         Value::Null => String::new(),
         Value::Str(s) | Value::Json(s) => s.to_string(),
+        Value::Shared(s) | Value::SharedJson(s) => s.to_string(),
         Value::Long(x) => x.to_string(),
         Value::Real(x) => crate::types::format::real(x),
         Value::Bool(b) => b.to_string(),
@@ -256,9 +231,10 @@ impl TableBuffer {
         self.rows
     }
 
-    /// Approximate bytes buffered, to decide when to flush.
+    /// Approximate bytes buffered (cells count what they hold), to decide
+    /// when to flush.
     pub fn bytes(&self) -> usize {
-        self.bytes + self.rows * self.cols.len() * 4
+        self.bytes
     }
 
     /// The buffered rows as a batch; the buffer starts empty again.
@@ -270,7 +246,16 @@ impl TableBuffer {
         let arrays: Vec<ArrayRef> = self.cols.iter_mut().map(Col::finish).collect();
         self.rows = 0;
         self.bytes = 0;
-        RecordBatch::try_new(Arc::clone(&self.schema), arrays)
+        // String columns may come as dictionaries (`FewValues`): the batch's
+        // own schema says so; the table's schema stays what is written.
+        let fields: Vec<Field> = self
+            .schema
+            .fields()
+            .iter()
+            .zip(&arrays)
+            .map(|(f, a)| f.as_ref().clone().with_data_type(a.data_type().clone()))
+            .collect();
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
             .map(Some)
             .map_err(|e| Error::io(format!("building {} rows: {e}", self.name)))
     }

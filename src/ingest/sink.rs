@@ -2,6 +2,7 @@
 //! checkpoints that turn buffered rows into committed Parquet files.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
@@ -26,23 +27,25 @@ fn checkpoint_bytes() -> usize {
     })
 }
 
-/// What is known about the container a log line comes from.
+/// What is known about the container a log line comes from. Shared
+/// strings: a row buffer recognises the value of the row before by
+/// identity (`Value::Shared`) instead of comparing text.
 #[derive(Debug, Clone, Default)]
 pub struct Container {
-    pub id: String,
+    pub id: Arc<str>,
     /// ContainerLog's `Name`: the container name, or `<podUid>/<container>` on Kubernetes.
-    pub log_name: String,
+    pub log_name: Arc<str>,
     /// ContainerLogV2's `ContainerName`.
-    pub name: String,
-    pub image: String,
-    pub image_name: String,
-    pub image_tag: String,
-    pub repository: String,
-    pub pod_name: String,
-    pub pod_namespace: String,
-    pub pod_uid: String,
+    pub name: Arc<str>,
+    pub image: Arc<str>,
+    pub image_name: Arc<str>,
+    pub image_tag: Arc<str>,
+    pub repository: Arc<str>,
+    pub pod_name: Arc<str>,
+    pub pod_namespace: Arc<str>,
+    pub pod_uid: Arc<str>,
     /// ContainerLogV2's `KubernetesMetadata` as JSON text.
-    pub kubernetes: Option<String>,
+    pub kubernetes: Option<Arc<str>>,
 }
 
 /// Splits an image reference into (repository, image, tag):
@@ -68,7 +71,8 @@ pub struct Sink {
     pub store: Store,
     pub opts: Options,
     pub stats: Stats,
-    tables: BTreeMap<String, TableBuffer>,
+    /// Few tables, looked up several times per line: a list beats a map.
+    tables: Vec<TableBuffer>,
     pending: BTreeMap<String, (SchemaRef, Vec<RecordBatch>)>,
     pending_bytes: usize,
     rejects: Vec<String>,
@@ -76,42 +80,74 @@ pub struct Sink {
     pub latest_time: Option<i64>,
     /// Reused text buffer for ContainerLogV2 messages.
     scratch: String,
+    /// Texts every container log row repeats (taken out while a row is
+    /// built, which borrows them).
+    texts: Option<RowTexts>,
+}
+
+struct RowTexts {
+    computer: Arc<str>,
+    containers: Arc<str>,
+    container_log: Arc<str>,
+    container_log_v2: Arc<str>,
 }
 
 impl Sink {
     pub fn new(store: Store, opts: Options) -> Self {
+        let texts = RowTexts {
+            computer: opts.computer.as_str().into(),
+            containers: "Containers".into(),
+            container_log: CONTAINER_LOG.name.into(),
+            container_log_v2: CONTAINER_LOG_V2.name.into(),
+        };
         Sink {
             store,
             opts,
             stats: Stats::default(),
-            tables: BTreeMap::new(),
+            tables: Vec::new(),
             pending: BTreeMap::new(),
             pending_bytes: 0,
             rejects: Vec::new(),
             latest_time: None,
             scratch: String::new(),
+            texts: Some(texts),
         }
     }
 
+    fn position(&self, name: &str) -> Option<usize> {
+        self.tables.iter().position(|t| t.name == name)
+    }
+
+    fn buffer(&mut self, name: &str) -> Option<&mut TableBuffer> {
+        self.position(name).map(|i| &mut self.tables[i])
+    }
+
     pub fn table(&mut self, def: &TableDef) -> &mut TableBuffer {
-        if !self.tables.contains_key(def.name) {
-            self.tables.insert(def.name.to_string(), TableBuffer::new(def.name, def.schema()));
-        }
-        match self.tables.get_mut(def.name) {
-            Some(t) => t,
-            // Inserted just above.
-            None => unreachable!("table buffer for {}", def.name),
-        }
+        let i = match self.position(def.name) {
+            Some(i) => i,
+            None => {
+                self.tables.push(TableBuffer::new(def.name, def.schema()));
+                self.tables.len() - 1
+            }
+        };
+        &mut self.tables[i]
     }
 
     /// A table whose schema comes from the input (exports of unknown tables).
     pub fn table_with_schema(&mut self, name: &str, schema: SchemaRef) -> &mut TableBuffer {
-        self.tables.entry(name.to_string()).or_insert_with(|| TableBuffer::new(name, schema))
+        let i = match self.position(name) {
+            Some(i) => i,
+            None => {
+                self.tables.push(TableBuffer::new(name, schema));
+                self.tables.len() - 1
+            }
+        };
+        &mut self.tables[i]
     }
 
     /// Ends the current row of `name`, moving full batches aside.
     pub fn end_row(&mut self, name: &str) -> Result<()> {
-        let Some(t) = self.tables.get_mut(name) else { return Ok(()) };
+        let Some(t) = self.buffer(name) else { return Ok(()) };
         t.end_row();
         if t.rows() >= BATCH_ROWS {
             self.move_aside(name)?;
@@ -120,7 +156,7 @@ impl Sink {
     }
 
     fn move_aside(&mut self, name: &str) -> Result<()> {
-        let Some(t) = self.tables.get_mut(name) else { return Ok(()) };
+        let Some(t) = self.buffer(name) else { return Ok(()) };
         let bytes = t.bytes();
         let schema = t.schema.clone();
         if let Some(b) = t.take()? {
@@ -141,12 +177,12 @@ impl Sink {
 
     /// True when enough is buffered that the reader should checkpoint.
     pub fn needs_checkpoint(&self) -> bool {
-        self.pending_bytes + self.tables.values().map(TableBuffer::bytes).sum::<usize>() >= checkpoint_bytes()
+        self.pending_bytes + self.tables.iter().map(TableBuffer::bytes).sum::<usize>() >= checkpoint_bytes()
     }
 
     /// Writes everything buffered and commits it with the manifest.
     pub fn checkpoint(&mut self) -> Result<()> {
-        let names: Vec<String> = self.tables.keys().cloned().collect();
+        let names: Vec<String> = self.tables.iter().map(|t| t.name.clone()).collect();
         for n in names {
             self.move_aside(&n)?;
         }
@@ -177,7 +213,7 @@ impl Sink {
 
     /// Creates a table with no rows (an export that declares columns only).
     pub fn ensure_table(&mut self, name: &str, schema: SchemaRef) -> Result<()> {
-        if self.tables.contains_key(name) {
+        if self.position(name).is_some() {
             return Ok(());
         }
         self.table_with_schema(name, schema.clone());
@@ -189,7 +225,14 @@ impl Sink {
     /// One log line of a container: a ContainerLog row, a ContainerLogV2
     /// row, and Event/W3CIISLog rows for LogMonitor and IIS records in it.
     pub fn log_line(&mut self, c: &Container, time: Option<i64>, stream: &str, text: &str) -> Result<()> {
-        let computer = self.opts.computer.clone();
+        let Some(texts) = self.texts.take() else { return Err(crate::error::Error::io("row texts in use")) };
+        let result = self.container_rows(c, time, stream, text, &texts);
+        self.texts = Some(texts);
+        result
+    }
+
+    fn container_rows(&mut self, c: &Container, time: Option<i64>, stream: &str, text: &str, texts: &RowTexts) -> Result<()> {
+        let RowTexts { computer, containers, container_log: log_type, container_log_v2: log_v2_type } = texts;
         let record = logmonitor::parse(text);
         let time = time.or_else(|| record.as_ref().and_then(|r| r.time));
         let tv = time.map_or(Value::Null, Value::Time);
@@ -204,18 +247,17 @@ impl Sink {
 
         let t = self.table(&CONTAINER_LOG);
         t.set(2, tv);
-        t.set(0, Value::Str(""));
-        t.set(1, Value::Str("Containers"));
-        t.set(3, Value::Str(&computer));
+        t.set(1, Value::Shared(&containers));
+        t.set(3, Value::Shared(&computer));
         t.set(4, tv);
-        t.set(5, Value::Str(&c.id));
-        t.set(6, Value::Str(&c.image));
-        t.set(7, Value::Str(&c.image_tag));
-        t.set(8, Value::Str(&c.repository));
-        t.set(9, Value::Str(&c.log_name));
+        t.set(5, Value::Shared(&c.id));
+        t.set(6, Value::Shared(&c.image));
+        t.set(7, Value::Shared(&c.image_tag));
+        t.set(8, Value::Shared(&c.repository));
+        t.set(9, Value::Shared(&c.log_name));
         t.set(10, Value::Str(text));
         t.set(11, Value::Str(stream));
-        t.set(12, Value::Str("ContainerLog"));
+        t.set(12, Value::Shared(&log_type));
         self.end_row(CONTAINER_LOG.name)?;
 
         let mut scratch = std::mem::take(&mut self.scratch);
@@ -228,20 +270,20 @@ impl Sink {
             None => message_and_level(text, &mut scratch),
         };
         let t = self.table(&CONTAINER_LOG_V2);
-        t.set(1, Value::Str("Containers"));
+        t.set(1, Value::Shared(&containers));
         t.set(2, tv);
-        t.set(3, Value::Str(&computer));
-        t.set(4, Value::Str(&c.id));
-        t.set(5, Value::Str(&c.name));
-        t.set(6, Value::Str(&c.pod_name));
-        t.set(7, Value::Str(&c.pod_namespace));
+        t.set(3, Value::Shared(&computer));
+        t.set(4, Value::Shared(&c.id));
+        t.set(5, Value::Shared(&c.name));
+        t.set(6, Value::Shared(&c.pod_name));
+        t.set(7, Value::Shared(&c.pod_namespace));
         t.set(8, Value::Json(message));
         t.set(9, Value::Str(stream));
         t.set(10, Value::Str(level));
         if let Some(k) = &c.kubernetes {
-            t.set(11, Value::Json(k));
+            t.set(11, Value::SharedJson(k));
         }
-        t.set(12, Value::Str("ContainerLogV2"));
+        t.set(12, Value::Shared(&log_v2_type));
         self.scratch = scratch;
         self.end_row(CONTAINER_LOG_V2.name)?;
 
@@ -382,12 +424,25 @@ pub fn message_and_level<'a>(text: &'a str, out: &'a mut String) -> (&'a str, &'
         }
         return (out, level);
     }
+    json_string_into(text, out);
+    (out, level::from_text(text).unwrap_or("UNKNOWN"))
+}
+
+/// `text` as a JSON string literal, in `out`.
+fn json_string_into(text: &str, out: &mut String) {
     out.clear();
+    // Most log lines need no escaping: copy them between quotes.
+    if !text.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        out.reserve(text.len() + 2);
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+        return;
+    }
     let mut buf = std::mem::take(out).into_bytes();
-    // Writing a &str as JSON cannot fail.
+    // Writing a &str as JSON cannot fail, and JSON text is UTF-8.
     let _ = serde_json::to_writer(&mut buf, text);
     *out = String::from_utf8(buf).unwrap_or_default();
-    (out, level::from_text(text).unwrap_or("UNKNOWN"))
 }
 
 #[cfg(test)]
@@ -418,5 +473,7 @@ mod tests {
         assert_eq!((m, l), (r#"{"severity":50,"msg":"a b"}"#, "ERROR"));
         let (m, l) = message_and_level("ERROR boom", &mut out);
         assert_eq!((m, l), ("\"ERROR boom\"", "ERROR"));
+        let (m, _) = message_and_level("say \"hi\"\tC:\\temp", &mut out);
+        assert_eq!(m, r#""say \"hi\"\tC:\\temp""#);
     }
 }

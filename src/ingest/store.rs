@@ -17,12 +17,10 @@ use std::sync::Arc;
 use arrow::array::RecordBatch;
 use arrow::compute::{SortOptions, concat_batches, sort_to_indices, take_record_batch};
 use arrow::datatypes::SchemaRef;
-use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::ingest::parquet_out::write_parquet;
 
 pub const KQLOG_DIR: &str = "_kqlog";
 /// Bytes of a source's beginning that identify it across renames.
@@ -181,24 +179,35 @@ impl Store {
         Ok((dir.join(&name), final_dir.join(&name)))
     }
 
-    /// Writes rows of `table` as one Parquet file, sorted by
-    /// `TimeGenerated`, staged until the next commit.
+    /// Writes rows of `table` as Parquet files, each sorted by
+    /// `TimeGenerated`, staged until the next commit. Logs arrive as runs
+    /// already in time order (a source file's lines, mostly): a long run
+    /// is written as it is, in its own file; short runs and batches out of
+    /// order within are merged and sorted into one more file.
     pub fn write_table(&mut self, table: &str, schema: &SchemaRef, batches: Vec<RecordBatch>) -> Result<()> {
-        let (staged, final_path) = self.stage_path(table, "parquet")?;
-        self.moves.push((staged.clone(), final_path));
+        let (runs, rest) = time_ordered_runs(batches);
+        let mut files = Vec::new();
+        for (batches, sort) in runs.into_iter().map(|r| (r, false)).chain((!rest.is_empty()).then_some((rest, true))) {
+            let (staged, final_path) = self.stage_path(table, "parquet")?;
+            self.moves.push((staged.clone(), final_path));
+            files.push((staged, batches, sort));
+        }
         let (schema, table) = (Arc::clone(schema), table.to_string());
         self.writers.push(std::thread::spawn(move || {
-            let rows = batches.iter().map(RecordBatch::num_rows).sum::<usize>() as u64;
-            // Logs mostly arrive in time order: then the batches are written
-            // as they are, without first copying them into one.
-            if in_time_order(&batches) {
-                write_parquet(&staged, &schema, &batches)?;
-                return Ok((table, rows));
+            let mut rows = 0;
+            for (staged, batches, sort) in files {
+                rows += batches.iter().map(RecordBatch::num_rows).sum::<usize>() as u64;
+                if !sort {
+                    write_parquet(&staged, &schema, &batches)?;
+                    continue;
+                }
+                let plain = batches.iter().map(|b| as_table_batch(&schema, b)).collect::<Result<Vec<_>>>()?;
+                drop(batches);
+                let batch = concat_batches(&schema, &plain).map_err(|e| io("combining rows", e))?;
+                drop(plain);
+                let batch = sort_by_time(batch)?;
+                write_parquet(&staged, &schema, std::slice::from_ref(&batch))?;
             }
-            let batch = concat_batches(&schema, &batches).map_err(|e| io("combining rows", e))?;
-            drop(batches);
-            let batch = sort_by_time(batch)?;
-            write_parquet(&staged, &schema, std::slice::from_ref(&batch))?;
             Ok((table, rows))
         }));
         Ok(())
@@ -311,24 +320,64 @@ fn recover(ws: &Path) -> Result<()> {
     Ok(())
 }
 
-/// True when the batches, one after the other, are sorted by a
-/// `TimeGenerated` without nulls (or have no such column).
-fn in_time_order(batches: &[RecordBatch]) -> bool {
+/// Rows a time-ordered run needs to be written as its own file.
+const MIN_RUN_ROWS: usize = 16 * 1024;
+
+/// Splits batches into runs in time order (by a `TimeGenerated` without
+/// nulls; a table without one is one run) long enough for a file of
+/// their own, and the rest.
+fn time_ordered_runs(batches: Vec<RecordBatch>) -> (Vec<Vec<RecordBatch>>, Vec<RecordBatch>) {
+    let mut runs = Vec::new();
+    let mut rest = Vec::new();
+    let mut run: Vec<RecordBatch> = Vec::new();
+    let mut run_rows = 0;
     let mut last = i64::MIN;
+    let close = |run: &mut Vec<RecordBatch>, rows: usize, runs: &mut Vec<Vec<RecordBatch>>, rest: &mut Vec<_>| {
+        if rows >= MIN_RUN_ROWS {
+            runs.push(std::mem::take(run));
+        } else {
+            rest.append(run);
+        }
+    };
     for b in batches {
-        let Some(col) = b.column_by_name("TimeGenerated") else { return true };
-        let Some(t) = col.as_any().downcast_ref::<arrow::array::TimestampNanosecondArray>() else { return false };
-        if arrow::array::Array::null_count(t) > 0 {
-            return false;
+        let Some((first, end)) = time_span(&b) else {
+            rest.push(b);
+            continue;
+        };
+        if first < last {
+            close(&mut run, run_rows, &mut runs, &mut rest);
+            run_rows = 0;
         }
-        for &v in t.values().iter() {
-            if v < last {
-                return false;
-            }
-            last = v;
-        }
+        last = end;
+        run_rows += b.num_rows();
+        run.push(b);
     }
-    true
+    close(&mut run, run_rows, &mut runs, &mut rest);
+    (runs, rest)
+}
+
+/// First and last time of a batch in time order; None when its times are
+/// out of order or null.
+fn time_span(b: &RecordBatch) -> Option<(i64, i64)> {
+    let Some(col) = b.column_by_name("TimeGenerated") else { return Some((i64::MIN, i64::MIN)) };
+    let t = col.as_any().downcast_ref::<arrow::array::TimestampNanosecondArray>()?;
+    if arrow::array::Array::null_count(t) > 0 {
+        return None;
+    }
+    let v = t.values();
+    v.windows(2).all(|w| w[0] <= w[1]).then(|| (v.first().copied().unwrap_or(i64::MIN), v.last().copied().unwrap_or(i64::MIN)))
+}
+
+/// A batch with the table's own column types (dictionaries made plain).
+fn as_table_batch(schema: &SchemaRef, batch: &RecordBatch) -> Result<RecordBatch> {
+    let columns = schema
+        .fields()
+        .iter()
+        .zip(batch.columns())
+        .map(|(f, c)| arrow::compute::cast(c, f.data_type()))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| io("combining rows", e))?;
+    RecordBatch::try_new(Arc::clone(schema), columns).map_err(|e| io("combining rows", e))
 }
 
 fn sort_by_time(batch: RecordBatch) -> Result<RecordBatch> {
@@ -337,39 +386,6 @@ fn sort_by_time(batch: RecordBatch) -> Result<RecordBatch> {
     let idx = sort_to_indices(col, Some(SortOptions { descending: false, nulls_first: true }), None)
         .map_err(|e| io("sorting rows", e))?;
     take_record_batch(&batch, &idx).map_err(|e| io("sorting rows", e))
-}
-
-/// Parquet as kqlog writes it: zstd, 128 Ki-row row groups, and page
-/// statistics with a page index on the time and number columns (so time
-/// filters prune). String statistics are left out: the Parquet writer's
-/// per-value string comparisons cost more than the rest of an ingest, and
-/// dictionary encoding (a hash and a compare per value) is off too: plain
-/// pages of repeated values compress as well under zstd.
-pub fn writer_properties(schema: &SchemaRef) -> WriterProperties {
-    let mut b = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
-        .set_statistics_enabled(EnabledStatistics::None)
-        .set_dictionary_enabled(false)
-        .set_max_row_group_row_count(Some(128 * 1024));
-    for f in schema.fields() {
-        let string = matches!(f.data_type(), arrow::datatypes::DataType::Utf8 | arrow::datatypes::DataType::LargeUtf8);
-        if !string {
-            let path = parquet::schema::types::ColumnPath::from(f.name().as_str());
-            b = b.set_column_statistics_enabled(path, EnabledStatistics::Page);
-        }
-    }
-    b.build()
-}
-
-pub fn write_parquet(path: &Path, schema: &SchemaRef, batches: &[RecordBatch]) -> Result<()> {
-    let file = File::create(path).map_err(|e| io(&path.display().to_string(), e))?;
-    let mut w = ArrowWriter::try_new(file, Arc::clone(schema), Some(writer_properties(schema)))
-        .map_err(|e| io("cannot write Parquet", e))?;
-    for batch in batches {
-        w.write(batch).map_err(|e| io("cannot write Parquet", e))?;
-    }
-    let file = w.into_inner().map_err(|e| io("cannot write Parquet", e))?;
-    file.sync_all().map_err(|e| io("cannot write Parquet", e))
 }
 
 /// Reads up to `HEAD_LEN` bytes from the start of a stream.
