@@ -20,6 +20,7 @@ pub mod pods;
 pub mod rows;
 pub mod schema;
 pub mod sink;
+pub mod workers;
 pub mod source;
 pub mod store;
 

@@ -40,18 +40,22 @@ fn pq(e: impl std::fmt::Display) -> Error {
 /// filters prune). String statistics are left out: the Parquet writer's
 /// per-value string comparisons cost more than the rest of an ingest, and
 /// dictionary encoding (a hash and a compare per value) is off too: plain
-/// pages of varied text gain little from it, and the columns that repeat
-/// one value are written as a dictionary of one anyway (see the module).
-pub fn writer_properties(schema: &SchemaRef) -> WriterProperties {
+/// pages of varied text gain little from it — except in `few_values`
+/// columns, whose rows take a handful of values (stream, level) and arrive
+/// as dictionary arrays; columns that repeat one value are written as a
+/// dictionary of one anyway (see the module).
+pub fn writer_properties(schema: &SchemaRef, few_values: &[bool]) -> WriterProperties {
     let mut b = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
         .set_statistics_enabled(EnabledStatistics::None)
         .set_dictionary_enabled(false)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS));
-    for f in schema.fields() {
+    for (i, f) in schema.fields().iter().enumerate() {
+        let path = parquet::schema::types::ColumnPath::from(f.name().as_str());
         if !is_text(f.data_type()) {
-            let path = parquet::schema::types::ColumnPath::from(f.name().as_str());
             b = b.set_column_statistics_enabled(path, EnabledStatistics::Page);
+        } else if few_values.get(i).copied().unwrap_or(false) {
+            b = b.set_column_dictionary_enabled(path, true);
         }
     }
     b.build()
@@ -65,7 +69,10 @@ fn is_text(t: &DataType) -> bool {
 /// Parquet file of `schema`, and syncs it.
 pub fn write_parquet(path: &Path, schema: &SchemaRef, batches: &[RecordBatch]) -> Result<()> {
     let file = File::create(path).map_err(|e| err(&path.display().to_string(), e))?;
-    let writer = ArrowWriter::try_new(file, Arc::clone(schema), Some(writer_properties(schema)))
+    let few_values: Vec<bool> = (0..schema.fields().len())
+        .map(|c| batches.iter().all(|b| matches!(b.column(c).data_type(), DataType::Dictionary(..))))
+        .collect();
+    let writer = ArrowWriter::try_new(file, Arc::clone(schema), Some(writer_properties(schema, &few_values)))
         .map_err(pq)?;
     let (mut file_writer, factory) = writer.into_serialized_writer().map_err(pq)?;
     for (index, group) in row_groups(batches).into_iter().enumerate() {
@@ -80,7 +87,7 @@ pub fn write_parquet(path: &Path, schema: &SchemaRef, batches: &[RecordBatch]) -
                 continue;
             }
             for slice in slices {
-                let slice = if slice.data_type() == field.data_type() {
+                let slice = if slice.data_type() == field.data_type() || few_values[col] {
                     slice
                 } else {
                     cast(&slice, field.data_type()).map_err(pq)?

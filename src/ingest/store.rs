@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::ingest::parquet_out::write_parquet;
+use crate::ingest::workers::{Pending, Workers};
 
 pub const KQLOG_DIR: &str = "_kqlog";
 /// Bytes of a source's beginning that identify it across renames.
@@ -89,7 +90,7 @@ impl Manifest {
 
 /// Parquet files being written in the background, committed together.
 struct Group {
-    writers: Vec<std::thread::JoinHandle<Result<(String, u64)>>>,
+    writers: Vec<Pending<Result<(String, u64)>>>,
     commit: Commit,
 }
 
@@ -98,7 +99,8 @@ pub struct Store {
     run: String,
     staging: PathBuf,
     moves: Vec<(PathBuf, PathBuf)>,
-    writers: Vec<std::thread::JoinHandle<Result<(String, u64)>>>,
+    writers: Vec<Pending<Result<(String, u64)>>>,
+    workers: Workers,
     /// The previous checkpoint, still being written while reading goes on.
     in_flight: Option<Group>,
     seq: usize,
@@ -157,6 +159,8 @@ impl Store {
             staging,
             moves: Vec::new(),
             writers: Vec::new(),
+            // One per table a container log fills (ContainerLog, ContainerLogV2).
+            workers: Workers::new(2),
             in_flight: None,
             seq: 0,
             manifest,
@@ -193,7 +197,7 @@ impl Store {
             files.push((staged, batches, sort));
         }
         let (schema, table) = (Arc::clone(schema), table.to_string());
-        self.writers.push(std::thread::spawn(move || {
+        self.writers.push(self.workers.submit(move || {
             let mut rows = 0;
             for (staged, batches, sort) in files {
                 rows += batches.iter().map(RecordBatch::num_rows).sum::<usize>() as u64;
@@ -250,10 +254,10 @@ impl Store {
         let mut rows = Vec::new();
         let mut failure = None;
         for w in group.writers {
-            match w.join() {
-                Ok(Ok(r)) => rows.push(r),
-                Ok(Err(e)) => failure = Some(e),
-                Err(_) => failure = Some(Error::io("a Parquet writer thread failed")),
+            match w.wait() {
+                Some(Ok(r)) => rows.push(r),
+                Some(Err(e)) => failure = Some(e),
+                None => failure = Some(Error::io("a Parquet writer thread failed")),
             }
         }
         if let Some(e) = failure {
