@@ -22,8 +22,6 @@ pub struct FewValues<O: OffsetSizeTrait> {
     /// Rows whose value is null (only dynamic columns have them).
     nulls: Vec<usize>,
     last: Option<i32>,
-    /// The shared string the last row was given (see `push_shared`).
-    last_shared: Option<Arc<str>>,
     /// Set once the batch has too many distinct values.
     plain: Option<GenericByteBuilder<GenericStringType<O>>>,
     /// Size of the last plain batch, to pre-size the next one.
@@ -37,7 +35,6 @@ impl<O: OffsetSizeTrait> Default for FewValues<O> {
             keys: Vec::new(),
             nulls: Vec::new(),
             last: None,
-            last_shared: None,
             plain: None,
             plain_hint: (0, 0),
         }
@@ -81,25 +78,8 @@ impl<O: OffsetSizeTrait> FewValues<O> {
             }
         };
         self.last = Some(key as i32);
-        self.last_shared = None;
         self.keys.push(key as i32);
         4
-    }
-
-    /// Appends a row whose value is a shared string: the same `Arc` as the
-    /// row before is known to hold the same text without comparing it (the
-    /// clone kept here keeps that memory from being reused meanwhile).
-    pub fn push_shared(&mut self, value: &Arc<str>) -> usize {
-        if let (Some(k), Some(prev)) = (self.last, &self.last_shared)
-            && self.plain.is_none()
-            && Arc::ptr_eq(prev, value)
-        {
-            self.keys.push(k);
-            return 4;
-        }
-        let added = self.push(Some(value));
-        self.last_shared = Some(Arc::clone(value));
-        added
     }
 
     /// Copies the rows so far into a plain builder, which takes the rest.
@@ -123,7 +103,6 @@ impl<O: OffsetSizeTrait> FewValues<O> {
         self.keys.clear();
         self.nulls.clear();
         self.last = None;
-        self.last_shared = None;
     }
 
     /// The column so far (a dictionary array, or a plain string array once

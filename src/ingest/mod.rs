@@ -7,6 +7,7 @@
 //! with the manifest that makes re-runs incremental and idempotent.
 
 pub mod capture;
+pub mod container_rows;
 pub mod cri;
 pub mod docker;
 pub mod events;

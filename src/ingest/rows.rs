@@ -27,11 +27,6 @@ pub enum Value<'a> {
     Span(i64),
     /// JSON text of a dynamic value.
     Json(&'a str),
-    /// A string many rows share (a container's id, say): cheaper to store
-    /// for a run of rows than `Str`.
-    Shared(&'a Arc<str>),
-    /// JSON text many rows share.
-    SharedJson(&'a Arc<str>),
 }
 
 enum Col {
@@ -67,8 +62,6 @@ impl Col {
 
     fn push(&mut self, v: Value) -> usize {
         match (self, v) {
-            (Col::Str(b), Value::Shared(s) | Value::SharedJson(s)) => b.push_shared(s),
-            (Col::Dyn(b), Value::SharedJson(s)) => b.push_shared(s),
             (Col::Str(b), Value::Str(s) | Value::Json(s)) => b.push(Some(s)),
             (Col::Str(b), Value::Null) => b.push(Some("")),
             (Col::Str(b), other) => b.push(Some(&text_of(other))),
@@ -172,7 +165,6 @@ fn text_of(v: Value) -> String {
     match v {
         Value::Null => String::new(),
         Value::Str(s) | Value::Json(s) => s.to_string(),
-        Value::Shared(s) | Value::SharedJson(s) => s.to_string(),
         Value::Long(x) => x.to_string(),
         Value::Real(x) => crate::types::format::real(x),
         Value::Bool(b) => b.to_string(),
@@ -246,19 +238,22 @@ impl TableBuffer {
         let arrays: Vec<ArrayRef> = self.cols.iter_mut().map(Col::finish).collect();
         self.rows = 0;
         self.bytes = 0;
-        // String columns may come as dictionaries (`FewValues`): the batch's
-        // own schema says so; the table's schema stays what is written.
-        let fields: Vec<Field> = self
-            .schema
-            .fields()
-            .iter()
-            .zip(&arrays)
-            .map(|(f, a)| f.as_ref().clone().with_data_type(a.data_type().clone()))
-            .collect();
-        RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
-            .map(Some)
-            .map_err(|e| Error::io(format!("building {} rows: {e}", self.name)))
+        batch(&self.name, &self.schema, arrays).map(Some)
     }
+}
+
+/// A batch of `table`'s columns. String columns may come as dictionaries
+/// (`FewValues`): the batch's own schema says so; the table's schema stays
+/// what is written.
+pub fn batch(table: &str, schema: &SchemaRef, arrays: Vec<ArrayRef>) -> Result<RecordBatch> {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .zip(&arrays)
+        .map(|(f, a)| f.as_ref().clone().with_data_type(a.data_type().clone()))
+        .collect();
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
+        .map_err(|e| Error::io(format!("building {table} rows: {e}")))
 }
 
 /// `finish` of an owned builder, as a column.

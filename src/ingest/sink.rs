@@ -9,7 +9,8 @@ use arrow::datatypes::SchemaRef;
 use serde_json::Value as Json;
 
 use crate::error::Result;
-use crate::ingest::iis::{self, Line};
+use crate::ingest::container_rows::{ContainerRows, Line};
+use crate::ingest::iis::{self, Line as IisLine};
 use crate::ingest::logmonitor::{self, Source};
 use crate::ingest::rows::{TableBuffer, Value};
 use crate::ingest::schema::{CONTAINER_LOG, CONTAINER_LOG_V2, EVENT, TableDef, W3C_IIS_LOG};
@@ -28,8 +29,8 @@ fn checkpoint_bytes() -> usize {
 }
 
 /// What is known about the container a log line comes from. Shared
-/// strings: a row buffer recognises the value of the row before by
-/// identity (`Value::Shared`) instead of comparing text.
+/// strings: `ContainerRows` tells a line's container from the one before
+/// by identity instead of comparing texts.
 #[derive(Debug, Clone, Default)]
 pub struct Container {
     pub id: Arc<str>,
@@ -80,29 +81,14 @@ pub struct Sink {
     pub latest_time: Option<i64>,
     /// Reused text buffer for ContainerLogV2 messages.
     scratch: String,
-    /// Texts every container log row repeats (taken out while a row is
-    /// built, which borrows them).
-    texts: Option<RowTexts>,
-}
-
-struct RowTexts {
-    computer: Arc<str>,
-    containers: Arc<str>,
-    container_log: Arc<str>,
-    container_log_v2: Arc<str>,
+    /// ContainerLog and ContainerLogV2 rows being built.
+    containers: ContainerRows,
 }
 
 impl Sink {
     pub fn new(store: Store, opts: Options) -> Self {
-        let texts = RowTexts {
-            computer: opts.computer.as_str().into(),
-            containers: "Containers".into(),
-            container_log: CONTAINER_LOG.name.into(),
-            container_log_v2: CONTAINER_LOG_V2.name.into(),
-        };
         Sink {
             store,
-            opts,
             stats: Stats::default(),
             tables: Vec::new(),
             pending: BTreeMap::new(),
@@ -110,7 +96,8 @@ impl Sink {
             rejects: Vec::new(),
             latest_time: None,
             scratch: String::new(),
-            texts: Some(texts),
+            containers: ContainerRows::new(&opts.computer),
+            opts,
         }
     }
 
@@ -166,6 +153,17 @@ impl Sink {
         Ok(())
     }
 
+    fn move_containers_aside(&mut self) -> Result<()> {
+        let bytes = self.containers.bytes();
+        if let Some((log, v2)) = self.containers.take()? {
+            self.pending_bytes += bytes;
+            for (def, b) in [(&CONTAINER_LOG, log), (&CONTAINER_LOG_V2, v2)] {
+                self.pending.entry(def.name.to_string()).or_insert_with(|| (def.schema(), Vec::new())).1.push(b);
+            }
+        }
+        Ok(())
+    }
+
     /// Records a line that could not be read, with where and why.
     pub fn reject(&mut self, source: &str, line: u64, reason: &str, text: &str) {
         self.stats.rejected += 1;
@@ -177,7 +175,8 @@ impl Sink {
 
     /// True when enough is buffered that the reader should checkpoint.
     pub fn needs_checkpoint(&self) -> bool {
-        self.pending_bytes + self.tables.iter().map(TableBuffer::bytes).sum::<usize>() >= checkpoint_bytes()
+        self.pending_bytes + self.containers.bytes() + self.tables.iter().map(TableBuffer::bytes).sum::<usize>()
+            >= checkpoint_bytes()
     }
 
     /// Writes everything buffered and commits it with the manifest.
@@ -186,6 +185,7 @@ impl Sink {
         for n in names {
             self.move_aside(&n)?;
         }
+        self.move_containers_aside()?;
         for (name, (schema, batches)) in std::mem::take(&mut self.pending) {
             self.store.write_table(&name, &schema, batches)?;
         }
@@ -225,17 +225,8 @@ impl Sink {
     /// One log line of a container: a ContainerLog row, a ContainerLogV2
     /// row, and Event/W3CIISLog rows for LogMonitor and IIS records in it.
     pub fn log_line(&mut self, c: &Container, time: Option<i64>, stream: &str, text: &str) -> Result<()> {
-        let Some(texts) = self.texts.take() else { return Err(crate::error::Error::io("row texts in use")) };
-        let result = self.container_rows(c, time, stream, text, &texts);
-        self.texts = Some(texts);
-        result
-    }
-
-    fn container_rows(&mut self, c: &Container, time: Option<i64>, stream: &str, text: &str, texts: &RowTexts) -> Result<()> {
-        let RowTexts { computer, containers, container_log: log_type, container_log_v2: log_v2_type } = texts;
         let record = logmonitor::parse(text);
         let time = time.or_else(|| record.as_ref().and_then(|r| r.time));
-        let tv = time.map_or(Value::Null, Value::Time);
         self.stats.log_lines += 1;
         if self.stats.log_lines.is_multiple_of(4096) {
             if let Some(pb) = &self.opts.progress {
@@ -244,21 +235,6 @@ impl Sink {
             self.opts.check_cancel()?;
         }
         self.latest_time = self.latest_time.max(time);
-
-        let t = self.table(&CONTAINER_LOG);
-        t.set(2, tv);
-        t.set(1, Value::Shared(&containers));
-        t.set(3, Value::Shared(&computer));
-        t.set(4, tv);
-        t.set(5, Value::Shared(&c.id));
-        t.set(6, Value::Shared(&c.image));
-        t.set(7, Value::Shared(&c.image_tag));
-        t.set(8, Value::Shared(&c.repository));
-        t.set(9, Value::Shared(&c.log_name));
-        t.set(10, Value::Str(text));
-        t.set(11, Value::Str(stream));
-        t.set(12, Value::Shared(&log_type));
-        self.end_row(CONTAINER_LOG.name)?;
 
         let mut scratch = std::mem::take(&mut self.scratch);
         let (message, level): (&str, &str) = match &record {
@@ -269,23 +245,11 @@ impl Sink {
             }
             None => message_and_level(text, &mut scratch),
         };
-        let t = self.table(&CONTAINER_LOG_V2);
-        t.set(1, Value::Shared(&containers));
-        t.set(2, tv);
-        t.set(3, Value::Shared(&computer));
-        t.set(4, Value::Shared(&c.id));
-        t.set(5, Value::Shared(&c.name));
-        t.set(6, Value::Shared(&c.pod_name));
-        t.set(7, Value::Shared(&c.pod_namespace));
-        t.set(8, Value::Json(message));
-        t.set(9, Value::Str(stream));
-        t.set(10, Value::Str(level));
-        if let Some(k) = &c.kubernetes {
-            t.set(11, Value::SharedJson(k));
-        }
-        t.set(12, Value::Shared(&log_v2_type));
+        self.containers.push(c, &Line { time, stream, text, message, level });
         self.scratch = scratch;
-        self.end_row(CONTAINER_LOG_V2.name)?;
+        if self.containers.rows() >= BATCH_ROWS {
+            self.move_containers_aside()?;
+        }
 
         match &record {
             Some(r) if r.source == Source::EventLog => self.event_row(c, r, time)?,
@@ -315,7 +279,7 @@ impl Sink {
         }
         let key = iis::key(&c.id, file);
         let state = &mut self.store.manifest.iis;
-        if let Line::Record(values) = iis::classify(line, state, &key) {
+        if let IisLine::Record(values) = iis::classify(line, state, &key) {
             let fields = state.get(&key).cloned().unwrap_or_default();
             let computer = self.opts.computer.clone();
             let t = self.table(&W3C_IIS_LOG);

@@ -1,0 +1,227 @@
+//! ContainerLog and ContainerLogV2 rows, built column-wise. Every container
+//! log line becomes a row of both tables, and most of their columns hold
+//! the same value for all lines of a container (id, image, name, pod,
+//! computer, source system, type). So a line only appends what varies —
+//! time, stream, text, message, level — and the container is recorded once
+//! per run of lines; a batch then gets its columns as dictionary arrays
+//! keyed by that run, and the columns the two tables have in common (times,
+//! container id, stream, computer) are one array shared by both.
+
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, DictionaryArray, Int32Array, LargeStringArray, LargeStringBuilder, RecordBatch, StringArray,
+    StringBuilder, TimestampNanosecondBuilder,
+};
+use arrow::datatypes::Int32Type;
+
+use crate::error::Result;
+use crate::ingest::few_values::FewValues;
+use crate::ingest::rows::batch;
+use crate::ingest::schema::{CONTAINER_LOG, CONTAINER_LOG_V2};
+use crate::ingest::sink::Container;
+
+/// What a container log line adds to both tables.
+pub struct Line<'a> {
+    pub time: Option<i64>,
+    pub stream: &'a str,
+    /// ContainerLog's `LogEntry`.
+    pub text: &'a str,
+    /// ContainerLogV2's `LogMessage`, as JSON text.
+    pub message: &'a str,
+    pub level: &'a str,
+}
+
+pub struct ContainerRows {
+    computer: Arc<str>,
+    times: TimestampNanosecondBuilder,
+    stream: FewValues<i32>,
+    level: FewValues<i32>,
+    text: StringBuilder,
+    message: LargeStringBuilder,
+    /// Runs of rows from one container: (first row, container).
+    runs: Vec<(usize, Container)>,
+    rows: usize,
+    bytes: usize,
+}
+
+impl ContainerRows {
+    pub fn new(computer: &str) -> Self {
+        ContainerRows {
+            computer: computer.into(),
+            times: TimestampNanosecondBuilder::new().with_timezone(crate::types::UTC),
+            stream: FewValues::default(),
+            level: FewValues::default(),
+            text: StringBuilder::new(),
+            message: LargeStringBuilder::new(),
+            runs: Vec::new(),
+            rows: 0,
+            bytes: 0,
+        }
+    }
+
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Approximate bytes buffered, to decide when to flush.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    pub fn push(&mut self, c: &Container, line: &Line) {
+        if !self.runs.last().is_some_and(|(_, last)| same_container(last, c)) {
+            self.runs.push((self.rows, c.clone()));
+        }
+        self.times.append_option(line.time);
+        self.bytes += self.stream.push(Some(line.stream)) + self.level.push(Some(line.level));
+        self.text.append_value(line.text);
+        self.message.append_value(line.message);
+        self.bytes += 8 + line.text.len() + line.message.len() + 12;
+        self.rows += 1;
+    }
+
+    /// The buffered rows as (ContainerLog, ContainerLogV2) batches; the
+    /// buffers start empty again, sized like this batch.
+    pub fn take(&mut self) -> Result<Option<(RecordBatch, RecordBatch)>> {
+        let rows = self.rows;
+        if rows == 0 {
+            return Ok(None);
+        }
+        let runs = std::mem::take(&mut self.runs);
+        let time: ArrayRef = Arc::new(std::mem::replace(
+            &mut self.times,
+            TimestampNanosecondBuilder::with_capacity(rows).with_timezone(crate::types::UTC),
+        ).finish());
+        let stream = self.stream.finish();
+        let level = self.level.finish();
+        let text_bytes = self.text.values_slice().len();
+        let text: ArrayRef =
+            Arc::new(std::mem::replace(&mut self.text, StringBuilder::with_capacity(rows, text_bytes)).finish());
+        let message_bytes = self.message.values_slice().len();
+        let message: ArrayRef = Arc::new(
+            std::mem::replace(&mut self.message, LargeStringBuilder::with_capacity(rows, message_bytes)).finish(),
+        );
+        self.rows = 0;
+        self.bytes = 0;
+
+        // One key array of zeros serves every column with one value.
+        let zeros = Int32Array::from(vec![0; rows]);
+        let constant = |v: &str| -> ArrayRef {
+            Arc::new(DictionaryArray::<Int32Type>::new(zeros.clone(), Arc::new(StringArray::from(vec![v]))))
+        };
+        let per_run = |f: fn(&Container) -> &Arc<str>| per_run(&runs, rows, &zeros, f);
+        let empty = constant("");
+        let source = constant("Containers");
+        let computer = constant(&self.computer);
+        let id = per_run(|c| &c.id);
+
+        let log = batch(
+            CONTAINER_LOG.name,
+            &CONTAINER_LOG.schema(),
+            vec![
+                Arc::clone(&empty),
+                Arc::clone(&source),
+                Arc::clone(&time),
+                Arc::clone(&computer),
+                Arc::clone(&time),
+                Arc::clone(&id),
+                per_run(|c| &c.image),
+                per_run(|c| &c.image_tag),
+                per_run(|c| &c.repository),
+                per_run(|c| &c.log_name),
+                text,
+                Arc::clone(&stream),
+                constant(CONTAINER_LOG.name),
+                Arc::clone(&empty),
+            ],
+        )?;
+        let v2 = batch(
+            CONTAINER_LOG_V2.name,
+            &CONTAINER_LOG_V2.schema(),
+            vec![
+                Arc::clone(&empty),
+                source,
+                time,
+                computer,
+                id,
+                per_run(|c| &c.name),
+                per_run(|c| &c.pod_name),
+                per_run(|c| &c.pod_namespace),
+                message,
+                stream,
+                level,
+                kubernetes(&runs, rows, &zeros),
+                constant(CONTAINER_LOG_V2.name),
+                empty,
+            ],
+        )?;
+        Ok(Some((log, v2)))
+    }
+}
+
+/// The same container, known by identity: `runs` holds a clone of each
+/// shared text, so equal pointers mean equal texts.
+fn same_container(a: &Container, b: &Container) -> bool {
+    let same = |x: &Arc<str>, y: &Arc<str>| Arc::ptr_eq(x, y);
+    same(&a.id, &b.id)
+        && same(&a.log_name, &b.log_name)
+        && same(&a.name, &b.name)
+        && same(&a.image, &b.image)
+        && same(&a.image_tag, &b.image_tag)
+        && same(&a.repository, &b.repository)
+        && same(&a.pod_name, &b.pod_name)
+        && same(&a.pod_namespace, &b.pod_namespace)
+        && match (&a.kubernetes, &b.kubernetes) {
+            (Some(x), Some(y)) => same(x, y),
+            (None, None) => true,
+            _ => false,
+        }
+}
+
+/// Keys for a column whose value is set per run: equal texts of
+/// neighbouring runs share a key, so one value throughout stays one key.
+fn run_keys<'a>(runs: &'a [(usize, Container)], rows: usize, zeros: &Int32Array, value: impl Fn(&'a Container) -> Option<&'a str>) -> (Int32Array, Vec<Option<&'a str>>) {
+    let mut values: Vec<Option<&str>> = Vec::new();
+    let mut keys: Vec<i32> = Vec::new();
+    for (_, c) in runs {
+        let v = value(c);
+        let k = match values.iter().position(|x| *x == v) {
+            Some(k) => k,
+            None => {
+                values.push(v);
+                values.len() - 1
+            }
+        };
+        keys.push(k as i32);
+    }
+    if keys.iter().all(|&k| k == 0) {
+        return (zeros.clone(), values);
+    }
+    let mut row_keys = Vec::with_capacity(rows);
+    for (i, (start, _)) in runs.iter().enumerate() {
+        let end = runs.get(i + 1).map_or(rows, |(s, _)| *s);
+        row_keys.extend(std::iter::repeat_n(keys[i], end - start));
+    }
+    (Int32Array::from(row_keys), values)
+}
+
+fn per_run(runs: &[(usize, Container)], rows: usize, zeros: &Int32Array, f: fn(&Container) -> &Arc<str>) -> ArrayRef {
+    let (keys, values) = run_keys(runs, rows, zeros, |c| Some(f(c).as_ref()));
+    let values: StringArray = values.into_iter().collect();
+    Arc::new(DictionaryArray::<Int32Type>::new(keys, Arc::new(values)))
+}
+
+/// ContainerLogV2's `KubernetesMetadata`: JSON text per run, or null.
+fn kubernetes(runs: &[(usize, Container)], rows: usize, zeros: &Int32Array) -> ArrayRef {
+    let (keys, values) = run_keys(runs, rows, zeros, |c| c.kubernetes.as_deref());
+    // A run without metadata has a null key (a null dynamic value).
+    let keys = if values.iter().all(Option::is_some) {
+        keys
+    } else {
+        let valid: Vec<bool> = keys.values().iter().map(|&k| values[k as usize].is_some()).collect();
+        Int32Array::new(keys.values().clone(), Some(valid.into()))
+    };
+    let values: LargeStringArray = values.into_iter().map(|v| Some(v.unwrap_or(""))).collect();
+    Arc::new(DictionaryArray::<Int32Type>::new(keys, Arc::new(values)))
+}
