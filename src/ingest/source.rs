@@ -107,6 +107,22 @@ impl Reading {
         Ok(Some(start))
     }
 
+    /// Calls `f` with the next complete line (without the `\n`) and its
+    /// number, reading it in place from the buffer when it lies there
+    /// whole, else through `scratch`; `None` as `next_line`.
+    pub fn with_next_line<T>(&mut self, scratch: &mut Vec<u8>, f: impl FnOnce(&[u8], u64) -> T) -> Result<Option<T>> {
+        let avail = self.reader.fill_buf().map_err(|e| Error::io(format!("cannot read `{}`: {e}", self.display)))?;
+        if let Some(p) = memchr::memchr(b'\n', avail) {
+            let out = f(&avail[..p], self.line_no);
+            self.reader.consume(p + 1);
+            self.offset += p as u64 + 1;
+            self.line_no += 1;
+            return Ok(Some(out));
+        }
+        let line = self.line_no;
+        Ok(self.next_line(scratch)?.map(|_| f(scratch, line)))
+    }
+
     /// Records that everything before `offset` has become rows.
     pub fn mark(&self, sink: &mut Sink, offset: u64, next_line: u64) {
         mark_entry(sink, self.entry, offset, next_line);
