@@ -33,7 +33,7 @@ pub fn from_word(w: &str) -> Option<&'static str> {
 }
 
 /// Numeric levels of bunyan/pino-style JSON logs.
-fn from_number(n: i64) -> Option<&'static str> {
+pub fn from_number(n: i64) -> Option<&'static str> {
     Some(match n {
         60.. => "CRITICAL",
         50..=59 => "ERROR",
@@ -43,26 +43,6 @@ fn from_number(n: i64) -> Option<&'static str> {
         10..=19 => "TRACE",
         _ => return None,
     })
-}
-
-/// The level of a parsed JSON object line, if it names one.
-pub fn from_json(obj: &serde_json::Map<String, serde_json::Value>) -> Option<&'static str> {
-    for key in ["level", "severity", "Level", "Severity", "lvl", "loglevel", "log.level", "@l"] {
-        match obj.get(key) {
-            Some(serde_json::Value::String(s)) => {
-                if let Some(l) = from_word(s) {
-                    return Some(l);
-                }
-            }
-            Some(serde_json::Value::Number(n)) => {
-                if let Some(l) = n.as_i64().and_then(from_number) {
-                    return Some(l);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
 }
 
 /// A level keyword among the first words of a text line.
@@ -105,7 +85,5 @@ mod tests {
         assert_eq!(from_text("Listening on :8080"), None);
         assert_eq!(from_text("the error rate rose"), None);
         assert_eq!(from_windows("Information"), "INFO");
-        let obj = serde_json::json!({"severity": "Warning", "msg": "x"});
-        assert_eq!(from_json(obj.as_object().unwrap_or(&Default::default())), Some("WARNING"));
     }
 }

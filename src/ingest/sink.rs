@@ -321,18 +321,89 @@ impl Sink {
     }
 }
 
-/// The level fields a JSON log line may carry; other fields are skipped
-/// without being built.
+/// The level fields a JSON log line may carry (in the order they are
+/// looked at); other fields are skipped without being built.
 #[derive(serde::Deserialize)]
-struct LevelProbe {
-    level: Option<Json>,
-    severity: Option<Json>,
-    #[serde(rename = "Level")]
-    level_cap: Option<Json>,
-    #[serde(rename = "Severity")]
-    severity_cap: Option<Json>,
-    lvl: Option<Json>,
-    loglevel: Option<Json>,
+struct LevelProbe<'a> {
+    #[serde(borrow)]
+    level: Option<LevelField<'a>>,
+    #[serde(borrow)]
+    severity: Option<LevelField<'a>>,
+    #[serde(borrow, rename = "Level")]
+    level_cap: Option<LevelField<'a>>,
+    #[serde(borrow, rename = "Severity")]
+    severity_cap: Option<LevelField<'a>>,
+    #[serde(borrow)]
+    lvl: Option<LevelField<'a>>,
+    #[serde(borrow)]
+    loglevel: Option<LevelField<'a>>,
+    #[serde(borrow, rename = "log.level")]
+    log_level: Option<LevelField<'a>>,
+    #[serde(borrow, rename = "@l")]
+    serilog: Option<LevelField<'a>>,
+}
+
+impl LevelProbe<'_> {
+    fn level(&self) -> Option<&'static str> {
+        [&self.level, &self.severity, &self.level_cap, &self.severity_cap, &self.lvl, &self.loglevel, &self.log_level, &self.serilog]
+            .into_iter()
+            .flatten()
+            .find_map(|f| match f {
+                LevelField::Text(t) => level::from_word(t),
+                LevelField::Number(n) => level::from_number(*n),
+                LevelField::Other => None,
+            })
+    }
+}
+
+/// A level field's value: text (borrowed from the line when it has no
+/// escapes), an integer, or anything else (skipped).
+enum LevelField<'a> {
+    Text(std::borrow::Cow<'a, str>),
+    Number(i64),
+    Other,
+}
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for LevelField<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
+            type Value = LevelField<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a level")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> std::result::Result<Self::Value, E> {
+                Ok(LevelField::Text(v.into()))
+            }
+            fn visit_str<E>(self, v: &str) -> std::result::Result<Self::Value, E> {
+                Ok(LevelField::Text(v.to_string().into()))
+            }
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E> {
+                Ok(LevelField::Number(v))
+            }
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E> {
+                Ok(i64::try_from(v).map_or(LevelField::Other, LevelField::Number))
+            }
+            fn visit_f64<E>(self, _: f64) -> std::result::Result<Self::Value, E> {
+                Ok(LevelField::Other)
+            }
+            fn visit_bool<E>(self, _: bool) -> std::result::Result<Self::Value, E> {
+                Ok(LevelField::Other)
+            }
+            fn visit_unit<E>(self) -> std::result::Result<Self::Value, E> {
+                Ok(LevelField::Other)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> std::result::Result<Self::Value, A::Error> {
+                while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(LevelField::Other)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> std::result::Result<Self::Value, A::Error> {
+                while a.next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?.is_some() {}
+                Ok(LevelField::Other)
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 /// True when JSON text has no whitespace outside strings.
@@ -361,24 +432,10 @@ fn is_compact(s: &str) -> bool {
 /// object lines stay structured (compacted), other lines become strings.
 pub fn message_and_level<'a>(text: &'a str, out: &'a mut String) -> (&'a str, &'static str) {
     let t = text.trim();
-    if t.starts_with('{')
-        && t.ends_with('}')
+    if matches!(t.as_bytes(), [b'{', .., b'}'])
         && let Ok(p) = serde_json::from_str::<LevelProbe>(t)
     {
-        let mut obj = serde_json::Map::new();
-        for (k, v) in [
-            ("level", p.level),
-            ("severity", p.severity),
-            ("Level", p.level_cap),
-            ("Severity", p.severity_cap),
-            ("lvl", p.lvl),
-            ("loglevel", p.loglevel),
-        ] {
-            if let Some(v) = v {
-                obj.insert(k.to_string(), v);
-            }
-        }
-        let level = level::from_json(&obj).unwrap_or("UNKNOWN");
+        let level = p.level().unwrap_or("UNKNOWN");
         if is_compact(t) {
             return (t, level);
         }
@@ -435,6 +492,14 @@ mod tests {
         assert_eq!((m, l), (r#"{"level":"warn","msg":"slow"}"#, "WARNING"));
         let (m, l) = message_and_level(r#"{ "severity": 50, "msg": "a b" }"#, &mut out);
         assert_eq!((m, l), (r#"{"severity":50,"msg":"a b"}"#, "ERROR"));
+        // The first field that names a level wins; other shapes are passed over.
+        let level = |line: &str| message_and_level(line, &mut String::new()).1;
+        assert_eq!(level(r#"{"level":{"n":1},"Severity":"Warning"}"#), "WARNING");
+        assert_eq!(level(r#"{"level":"chatty","lvl":"d\u0065bug"}"#), "DEBUG");
+        assert_eq!(level(r#"{"@l":"Error","@m":"x"}"#), "ERROR");
+        assert_eq!(level(r#"{"log.level":"info"}"#), "INFO");
+        assert_eq!(level(r#"{"level":[1,2],"severity":2.5,"msg":null}"#), "UNKNOWN");
+        assert_eq!(level(r#"{"level":30}"#), "INFO");
         let (m, l) = message_and_level("ERROR boom", &mut out);
         assert_eq!((m, l), ("\"ERROR boom\"", "ERROR"));
         let (m, _) = message_and_level("say \"hi\"\tC:\\temp", &mut out);
