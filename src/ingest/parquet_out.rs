@@ -173,16 +173,21 @@ fn constant_chunk(field: &FieldRef, value: Option<String>, rows: usize) -> Resul
 }
 
 fn encode_constant(field: &FieldRef, value: Option<&str>, rows: usize) -> Result<(Bytes, ColumnCloseResult)> {
+    // Written from a dictionary array, not `rows` copies of the text: the
+    // column chunk comes out the same (a dictionary array is stored as its
+    // values' type).
     let array: ArrayRef = match value {
         None => new_null_array(field.data_type(), rows),
         Some(v) => {
-            let values = arrow::array::StringArray::from(vec![v]);
+            let values: ArrayRef = match field.data_type() {
+                DataType::LargeUtf8 => Arc::new(arrow::array::LargeStringArray::from(vec![v])),
+                _ => Arc::new(arrow::array::StringArray::from(vec![v])),
+            };
             let keys = arrow::array::Int32Array::from(vec![0; rows]);
-            let dict = arrow::array::DictionaryArray::<arrow::datatypes::Int32Type>::new(keys, Arc::new(values));
-            cast(&dict, field.data_type()).map_err(pq)?
+            Arc::new(arrow::array::DictionaryArray::<arrow::datatypes::Int32Type>::new(keys, values))
         }
     };
-    let schema = Arc::new(Schema::new(vec![Field::clone(field)]));
+    let schema = Arc::new(Schema::new(vec![Field::clone(field).with_data_type(array.data_type().clone())]));
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
         .set_statistics_enabled(EnabledStatistics::None)
