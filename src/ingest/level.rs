@@ -59,14 +59,28 @@ pub fn from_text(line: &str) -> Option<&'static str> {
             return Some(l);
         }
     }
-    for word in head.split(|c: char| !c.is_ascii_alphabetic()).filter(|w| !w.is_empty()).take(4) {
-        // Only shouted or capitalised keywords: `error:` inside a sentence is not a level.
-        let shouted = word.chars().all(|c| c.is_ascii_uppercase());
-        // `word` is a slice of `head`: look at the characters around it.
-        let at = word.as_ptr() as usize - head.as_ptr() as usize;
-        let bracketed = head[..at].ends_with('[') && head[at + word.len()..].starts_with(']');
-        let plausible = shouted || bracketed || head.starts_with(word);
-        if plausible && let Some(l) = from_word(word) {
+    // The first four words (runs of ASCII letters), scanned as bytes: this
+    // runs for every line that is not JSON.
+    let b = head.as_bytes();
+    let (mut i, mut words) = (0, 0);
+    while words < 4 && i < b.len() {
+        if !b[i].is_ascii_alphabetic() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && b[i].is_ascii_alphabetic() {
+            i += 1;
+        }
+        words += 1;
+        let word = &head[start..i];
+        // Only shouted, bracketed or leading keywords: `error:` inside a
+        // sentence is not a level.
+        let shouted = word.bytes().all(|c| c.is_ascii_uppercase());
+        let bracketed = start > 0 && b[start - 1] == b'[' && b.get(i) == Some(&b']');
+        if (shouted || bracketed || start == 0)
+            && let Some(l) = from_word(word)
+        {
             return Some(l);
         }
     }
