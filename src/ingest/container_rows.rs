@@ -95,10 +95,12 @@ impl ContainerRows {
         ).finish());
         let stream = self.stream.finish();
         let level = self.level.finish();
-        let text_bytes = self.text.values_slice().len();
+        // Sized like this batch with an eighth more, so that a batch of
+        // longer lines rarely regrows (a copy, and fresh pages to fault in).
+        let text_bytes = self.text.values_slice().len() * 9 / 8;
         let text: ArrayRef =
             Arc::new(std::mem::replace(&mut self.text, StringBuilder::with_capacity(rows, text_bytes)).finish());
-        let message_bytes = self.message.values_slice().len();
+        let message_bytes = self.message.values_slice().len() * 9 / 8;
         let message: ArrayRef = Arc::new(
             std::mem::replace(&mut self.message, LargeStringBuilder::with_capacity(rows, message_bytes)).finish(),
         );
