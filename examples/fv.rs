@@ -6,9 +6,16 @@ fn main() {
     let mut cols: Vec<FewValues<i32>> = (0..10).map(|_| FewValues::default()).collect();
     let mut text = FewValues::<i32>::default();
     for (n, l) in lines.iter().enumerate() {
-        for c in cols.iter_mut() { c.push(Some(&id)); }
+        for c in cols.iter_mut() {
+            c.push(Some(&id));
+        }
         text.push(Some(l));
-        if n % 32768 == 32767 { for c in cols.iter_mut() { c.finish(); } text.finish(); }
+        if n % 32768 == 32767 {
+            for c in cols.iter_mut() {
+                c.finish();
+            }
+            text.finish();
+        }
     }
     println!("{:?}", t.elapsed());
 }

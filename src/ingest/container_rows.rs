@@ -89,10 +89,13 @@ impl ContainerRows {
             return Ok(None);
         }
         let runs = std::mem::take(&mut self.runs);
-        let time: ArrayRef = Arc::new(std::mem::replace(
-            &mut self.times,
-            TimestampNanosecondBuilder::with_capacity(rows).with_timezone(crate::types::UTC),
-        ).finish());
+        let time: ArrayRef = Arc::new(
+            std::mem::replace(
+                &mut self.times,
+                TimestampNanosecondBuilder::with_capacity(rows).with_timezone(crate::types::UTC),
+            )
+            .finish(),
+        );
         let stream = self.stream.finish();
         let level = self.level.finish();
         // Sized like this batch with an eighth more, so that a batch of
@@ -183,7 +186,12 @@ fn same_container(a: &Container, b: &Container) -> bool {
 
 /// Keys for a column whose value is set per run: equal texts of
 /// neighbouring runs share a key, so one value throughout stays one key.
-fn run_keys<'a>(runs: &'a [(usize, Container)], rows: usize, zeros: &Int32Array, value: impl Fn(&'a Container) -> Option<&'a str>) -> (Int32Array, Vec<Option<&'a str>>) {
+fn run_keys<'a>(
+    runs: &'a [(usize, Container)],
+    rows: usize,
+    zeros: &Int32Array,
+    value: impl Fn(&'a Container) -> Option<&'a str>,
+) -> (Int32Array, Vec<Option<&'a str>>) {
     let mut values: Vec<Option<&str>> = Vec::new();
     let mut keys: Vec<i32> = Vec::new();
     for (_, c) in runs {
@@ -226,4 +234,79 @@ fn kubernetes(runs: &[(usize, Container)], rows: usize, zeros: &Int32Array) -> A
     };
     let values: LargeStringArray = values.into_iter().map(|v| Some(v.unwrap_or(""))).collect();
     Arc::new(DictionaryArray::<Int32Type>::new(keys, Arc::new(values)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::few_values::single_value;
+    use arrow::array::{Array, AsArray};
+    use arrow::compute::cast;
+    use arrow::datatypes::DataType;
+
+    fn texts(b: &RecordBatch, column: &str) -> Vec<Option<String>> {
+        let a = cast(b.column_by_name(column).unwrap(), &DataType::Utf8).unwrap();
+        a.as_string::<i32>().iter().map(|v| v.map(str::to_string)).collect()
+    }
+
+    fn container(id: &str, kubernetes: Option<&str>) -> Container {
+        Container {
+            id: id.into(),
+            log_name: format!("{id}-name").into(),
+            name: format!("{id}-name").into(),
+            image: "contoso/app:1".into(),
+            kubernetes: kubernetes.map(Into::into),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn runs_of_containers_become_per_row_values_in_both_tables() {
+        let a = container("a", Some(r#"{"podName":"web"}"#));
+        let b = container("b", None);
+        let mut rows = ContainerRows::new("node-1");
+        for (i, c) in [&a, &a, &a, &b, &b, &a].into_iter().enumerate() {
+            let text = format!("line {i}");
+            let message = format!("\"line {i}\"");
+            let stream = if i == 4 { "stderr" } else { "stdout" };
+            let time = (i != 2).then_some(i as i64 * 1000);
+            rows.push(c, &Line { time, stream, text: &text, message: &message, level: "INFO" });
+        }
+        let (log, v2) = rows.take().unwrap().unwrap();
+        assert_eq!(rows.rows(), 0);
+        let ids: Vec<_> = ["a", "a", "a", "b", "b", "a"].map(|s| Some(s.to_string())).into();
+        assert_eq!(texts(&log, "ContainerID"), ids);
+        assert_eq!(texts(&v2, "ContainerId"), ids);
+        assert_eq!(texts(&log, "Name")[3], Some("b-name".into()));
+        assert_eq!(texts(&log, "LogEntry")[5], Some("line 5".into()));
+        assert_eq!(texts(&v2, "LogMessage")[5], Some("\"line 5\"".into()));
+        assert_eq!(texts(&log, "LogEntrySource")[4], Some("stderr".into()));
+        assert_eq!(texts(&v2, "Computer"), vec![Some("node-1".to_string()); 6]);
+        assert_eq!(texts(&log, "Type")[0], Some("ContainerLog".into()));
+        let k = texts(&v2, "KubernetesMetadata");
+        assert_eq!((k[0].as_deref(), k[3].as_deref()), (Some(r#"{"podName":"web"}"#), None));
+        // One time array serves TimeGenerated, TimeOfCommand and V2's TimeGenerated.
+        let t = log.column_by_name("TimeGenerated").unwrap();
+        assert!(Arc::ptr_eq(t, log.column_by_name("TimeOfCommand").unwrap()));
+        assert!(Arc::ptr_eq(t, v2.column_by_name("TimeGenerated").unwrap()));
+        assert_eq!(t.null_count(), 1);
+        // Per-table values are constants the writer recognises.
+        assert_eq!(single_value(log.column_by_name("Image").unwrap()), Some(Some("contoso/app:1".into())));
+        assert_eq!(single_value(log.column_by_name("ContainerID").unwrap()), None);
+    }
+
+    #[test]
+    fn one_container_without_metadata_gives_constant_columns() {
+        let mut rows = ContainerRows::new("");
+        let c = container("c", None);
+        for _ in 0..3 {
+            rows.push(&c, &Line { time: Some(1), stream: "stdout", text: "x", message: "\"x\"", level: "UNKNOWN" });
+        }
+        let (log, v2) = rows.take().unwrap().unwrap();
+        assert_eq!(single_value(log.column_by_name("ContainerID").unwrap()), Some(Some("c".into())));
+        assert_eq!(single_value(log.column_by_name("Computer").unwrap()), Some(Some(String::new())));
+        assert_eq!(single_value(v2.column_by_name("KubernetesMetadata").unwrap()), Some(None));
+        assert_eq!(log.schema().fields().len(), CONTAINER_LOG.columns.len());
+        assert!(rows.take().unwrap().is_none());
+    }
 }

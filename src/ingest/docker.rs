@@ -255,7 +255,11 @@ fn decode_whole_line(line: &str, parts: &Partials, out: &mut String) -> Option<D
     let e = quote(rest)?;
     let time = &rest[..e];
     let backslash = |s: &str| memchr::memchr(b'\\', s.as_bytes()).is_some();
-    if !matches!(rest.as_bytes()[e + 1..], [b'}']) || backslash(stream) || backslash(time) || !matches!(log.as_bytes(), [.., b'\\', b'n']) {
+    if !matches!(rest.as_bytes()[e + 1..], [b'}'])
+        || backslash(stream)
+        || backslash(time)
+        || !matches!(log.as_bytes(), [.., b'\\', b'n'])
+    {
         return None;
     }
     if !parts.is_empty() {
@@ -350,13 +354,7 @@ fn decode_lines(r: &mut Reading, tx: &std::sync::mpsc::SyncSender<Result<Chunk>>
                     return (r.offset, r.line_no, parts.fragments());
                 }
             };
-        chunk.steps.push(Step {
-            decoded,
-            bytes,
-            offset: r.offset,
-            next_line: r.line_no,
-            whole: parts.is_empty(),
-        });
+        chunk.steps.push(Step { decoded, bytes, offset: r.offset, next_line: r.line_no, whole: parts.is_empty() });
         if chunk.steps.len() == STEPS_PER_CHUNK {
             let full = std::mem::replace(&mut chunk, new_chunk());
             if tx.send(Ok(full)).is_err() {
@@ -691,7 +689,8 @@ mod tests {
             assert_eq!(utc_nanos_fast(s), time::parse_datetime(s), "{s}");
             assert!(utc_nanos_fast(s).is_some(), "{s}");
         }
-        for s in ["2026-11-03T09:00:00+01:00", "2026-11-03T09:00:00.Z", "2026-11-03T09:00:61Z", "2026-11-03 09:00:00Z"] {
+        for s in ["2026-11-03T09:00:00+01:00", "2026-11-03T09:00:00.Z", "2026-11-03T09:00:61Z", "2026-11-03 09:00:00Z"]
+        {
             assert_eq!(utc_nanos_fast(s), None, "{s}");
         }
     }

@@ -9,7 +9,9 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayBuilder, ArrayRef, DictionaryArray, GenericByteBuilder, GenericStringArray, Int32Array, OffsetSizeTrait};
+use arrow::array::{
+    Array, ArrayBuilder, ArrayRef, DictionaryArray, GenericByteBuilder, GenericStringArray, Int32Array, OffsetSizeTrait,
+};
 use arrow::datatypes::{GenericStringType, Int32Type};
 
 /// Distinct values a batch may show before the column goes plain: enough
@@ -42,7 +44,7 @@ impl<O: OffsetSizeTrait> Default for FewValues<O> {
 }
 
 impl<O: OffsetSizeTrait> FewValues<O> {
-    pub fn len(&self) -> usize {
+    pub fn rows(&self) -> usize {
         match &self.plain {
             Some(b) => b.len(),
             None => self.keys.len(),
@@ -165,7 +167,8 @@ pub fn single_value(column: &ArrayRef) -> Option<Option<String>> {
     let text = arrow::array::cast::AsArray::as_string_opt::<i32>(values.as_ref())
         .map(|a| a.value(first as usize).to_string())
         .or_else(|| {
-            arrow::array::cast::AsArray::as_string_opt::<i64>(values.as_ref()).map(|a| a.value(first as usize).to_string())
+            arrow::array::cast::AsArray::as_string_opt::<i64>(values.as_ref())
+                .map(|a| a.value(first as usize).to_string())
         })?;
     Some(Some(text))
 }

@@ -21,9 +21,9 @@ pub mod pods;
 pub mod rows;
 pub mod schema;
 pub mod sink;
-pub mod workers;
 pub mod source;
 pub mod store;
+pub mod workers;
 
 use std::collections::BTreeMap;
 use std::io::Read;

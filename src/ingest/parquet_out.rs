@@ -78,8 +78,8 @@ pub fn write_parquet(path: &Path, schema: &SchemaRef, batches: &[RecordBatch]) -
     let few_values: Vec<bool> = (0..schema.fields().len())
         .map(|c| batches.iter().all(|b| matches!(b.column(c).data_type(), DataType::Dictionary(..))))
         .collect();
-    let writer = ArrowWriter::try_new(file, Arc::clone(schema), Some(writer_properties(schema, &few_values)))
-        .map_err(pq)?;
+    let writer =
+        ArrowWriter::try_new(file, Arc::clone(schema), Some(writer_properties(schema, &few_values))).map_err(pq)?;
     let (mut file_writer, factory) = writer.into_serialized_writer().map_err(pq)?;
     for (index, group) in row_groups(batches).into_iter().enumerate() {
         let rows: usize = group.iter().map(|(_, _, n)| n).sum();
@@ -237,7 +237,9 @@ mod tests {
         // row groups are constant and one is not.
         let mut batches = Vec::new();
         let mut expected = Vec::new();
-        for (rows, ids) in [(ROW_GROUP_ROWS, &["a"][..]), (ROW_GROUP_ROWS / 2, &["b"][..]), (1000, &["a", "b", "c"][..])] {
+        for (rows, ids) in
+            [(ROW_GROUP_ROWS, &["a"][..]), (ROW_GROUP_ROWS / 2, &["b"][..]), (1000, &["a", "b", "c"][..])]
+        {
             let mut id = FewValues::<i32>::default();
             let mut meta = FewValues::<i64>::default();
             for r in 0..rows {

@@ -139,8 +139,8 @@ impl Col {
 
     fn len(&self) -> usize {
         match self {
-            Col::Str(b) => b.len(),
-            Col::Dyn(b) => b.len(),
+            Col::Str(b) => b.rows(),
+            Col::Dyn(b) => b.rows(),
             Col::I32(b) => b.len(),
             Col::I64(b) => b.len(),
             Col::F64(b) => b.len(),

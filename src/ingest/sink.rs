@@ -345,14 +345,23 @@ struct LevelProbe<'a> {
 
 impl LevelProbe<'_> {
     fn level(&self) -> Option<&'static str> {
-        [&self.level, &self.severity, &self.level_cap, &self.severity_cap, &self.lvl, &self.loglevel, &self.log_level, &self.serilog]
-            .into_iter()
-            .flatten()
-            .find_map(|f| match f {
-                LevelField::Text(t) => level::from_word(t),
-                LevelField::Number(n) => level::from_number(*n),
-                LevelField::Other => None,
-            })
+        [
+            &self.level,
+            &self.severity,
+            &self.level_cap,
+            &self.severity_cap,
+            &self.lvl,
+            &self.loglevel,
+            &self.log_level,
+            &self.serilog,
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(|f| match f {
+            LevelField::Text(t) => level::from_word(t),
+            LevelField::Number(n) => level::from_number(*n),
+            LevelField::Other => None,
+        })
     }
 }
 

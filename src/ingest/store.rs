@@ -369,7 +369,9 @@ fn time_span(b: &RecordBatch) -> Option<(i64, i64)> {
         return None;
     }
     let v = t.values();
-    v.windows(2).all(|w| w[0] <= w[1]).then(|| (v.first().copied().unwrap_or(i64::MIN), v.last().copied().unwrap_or(i64::MIN)))
+    v.windows(2)
+        .all(|w| w[0] <= w[1])
+        .then(|| (v.first().copied().unwrap_or(i64::MIN), v.last().copied().unwrap_or(i64::MIN)))
 }
 
 /// A batch with the table's own column types (dictionaries made plain).
