@@ -159,11 +159,13 @@ pub fn single_value(column: &ArrayRef) -> Option<Option<String>> {
     if keys.null_count() > 0 {
         return None;
     }
+    let values = dict.values();
+    // A dictionary of one value (what a run of one container gives) needs
+    // no look at its keys: they are all valid, so all 0.
     let first = keys.value(0);
-    if !keys.values().iter().all(|&k| k == first) {
+    if values.len() > 1 && !keys.values().iter().all(|&k| k == first) {
         return None;
     }
-    let values = dict.values();
     let text = arrow::array::cast::AsArray::as_string_opt::<i32>(values.as_ref())
         .map(|a| a.value(first as usize).to_string())
         .or_else(|| {
