@@ -1,20 +1,22 @@
 #!/usr/bin/env python3
 """Ingest throughput: kqlog vs DuckDB on the same docker json-file logs.
 
-usage: python3 benches/ingest.py [--gb 1.0] [--bin target/release/kqlog]
+usage: python3 benches/ingest.py [--gb 1.0] [--runs 3] [--bin target/release/kqlog]
 
 Generates (once) a Docker data root under target/bench-data/docker-<gb>g with
 8 containers of json-file logs, then times
   * `kqlog ingest <root> -w <tmp>` (ContainerLog + ContainerLogV2 + derived tables), and
   * DuckDB `COPY (SELECT … FROM read_json('…/*-json.log')) TO '….parquet' (COMPRESSION zstd)`
     when the `duckdb` Python package is installed (skipped cleanly otherwise),
-and prints MB/s, rows/s and peak RSS for each."""
-import json, os, random, resource, shutil, subprocess, sys, tempfile, time
+alternating the two `--runs` times, and prints the best and median time, MB/s and
+rows/s of the best run, and peak RSS for each."""
+import json, os, random, shutil, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 args = sys.argv[1:]
 gb = float(args[args.index("--gb") + 1]) if "--gb" in args else 1.0
 binary = args[args.index("--bin") + 1] if "--bin" in args else os.path.join(ROOT, "target/release/kqlog")
+runs = int(args[args.index("--runs") + 1]) if "--runs" in args else 3
 
 MESSAGES = [
     "GET /api/v1/orders/{n} 200 {m}ms",
@@ -58,28 +60,33 @@ def generate(root, total_bytes):
     open(marker, "w").close()
 
 def run(cmd):
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    start = time.time()
-    out = subprocess.run(cmd, capture_output=True, text=True)
-    secs = time.time() - start
-    if out.returncode != 0:
-        sys.exit("failed: %s\n%s" % (" ".join(cmd), out.stderr))
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return secs, out.stdout, max(peak, before) / 1024.0
+    """Wall seconds, stdout and peak RSS (MB) of one child process."""
+    os.sync()  # the previous run's writeback must not land on this one
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.time()
+        child = subprocess.Popen(cmd, stdout=out, stderr=err)
+        # wait4 rather than Popen.wait: it gives this child's own peak RSS.
+        _, status, usage = os.wait4(child.pid, 0)
+        secs = time.time() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if child.returncode != 0:
+            sys.exit("failed: %s\n%s" % (" ".join(cmd), err.read().decode(errors="replace")))
+        return secs, out.read().decode(errors="replace"), usage.ru_maxrss / 1024.0
+
+def report(name, results, note):
+    secs = sorted(r[0] for r in results)
+    best, median = secs[0], secs[len(secs) // 2]
+    print("%s: best %5.2f s  median %5.2f s  %7.1f MB/s  %9.0f lines/s  peak RSS %5.0f MB  %s" % (
+        name, best, median, mb / best, lines / best, max(r[2] for r in results), note))
 
 root = os.path.join(ROOT, "target/bench-data/docker-%gg" % gb)
 generate(root, int(gb * 1024 ** 3))
 size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(root) for f in fs if f.endswith("-json.log"))
 lines = sum(1 for d, _, fs in os.walk(root) for f in fs if f.endswith("-json.log") for _ in open(os.path.join(d, f), "rb"))
 mb = size / 1e6
-print("input: %.0f MB of docker json-file logs, %d lines, 8 containers" % (mb, lines))
-
-ws = tempfile.mkdtemp(prefix="kqlog-ingest-")
-secs, out, rss = run([binary, "ingest", root, "-w", ws, "--format", "json"])
-stats = json.loads(out)
-print("kqlog : %6.2f s  %7.1f MB/s  %9.0f lines/s  peak RSS %5.0f MB  (%d ContainerLog + %d ContainerLogV2 rows)" % (
-    secs, mb / secs, lines / secs, rss, stats["rows"].get("ContainerLog", 0), stats["rows"].get("ContainerLogV2", 0)))
-shutil.rmtree(ws)
+print("input: %.0f MB of docker json-file logs, %d lines, 8 containers; %d runs each, alternating" % (mb, lines, runs))
 
 script = """
 import duckdb, sys, time
@@ -90,10 +97,27 @@ print(time.time() - start)
 """
 try:
     import duckdb  # noqa: F401
+    have_duckdb = True
 except ImportError:
+    have_duckdb = False
+
+kqlog, duck, copy_only = [], [], []
+for _ in range(runs):
+    ws = tempfile.mkdtemp(prefix="kqlog-ingest-")
+    secs, out, rss = run([binary, "ingest", root, "-w", ws, "--format", "json"])
+    stats = json.loads(out)
+    kqlog.append((secs, stats, rss))
+    shutil.rmtree(ws)
+    if have_duckdb:
+        out_file = tempfile.mktemp(suffix=".parquet")
+        secs, out, rss = run([sys.executable, "-c", script % (root, out_file)])
+        duck.append((secs, out, rss))
+        copy_only.append(float(out.strip().splitlines()[-1]))
+        os.remove(out_file)
+
+rows = kqlog[0][1]["rows"]
+report("kqlog ", kqlog, "(%d ContainerLog + %d ContainerLogV2 rows)" % (rows.get("ContainerLog", 0), rows.get("ContainerLogV2", 0)))
+if not have_duckdb:
     print("duckdb: not installed (pip install duckdb); comparison skipped")
     sys.exit(0)
-out_file = tempfile.mktemp(suffix=".parquet")
-secs, out, rss = run([sys.executable, "-c", script % (root, out_file)])
-print("duckdb: %6.2f s  %7.1f MB/s  %9.0f lines/s  peak RSS %5.0f MB  (one table)" % (secs, mb / secs, lines / secs, rss))
-os.remove(out_file)
+report("duckdb", duck, "(one table; process wall time, of which the COPY itself: best %.2f s)" % min(copy_only))
