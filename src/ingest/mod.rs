@@ -16,6 +16,7 @@ pub mod few_values;
 pub mod iis;
 pub mod level;
 pub mod logmonitor;
+pub mod message;
 pub mod parquet_out;
 pub mod pods;
 pub mod rows;
