@@ -408,3 +408,46 @@ pub fn read_head(r: &mut impl Read) -> std::io::Result<Vec<u8>> {
     buf.truncate(n);
     Ok(buf)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Array, Int64Array, TimestampNanosecondArray};
+    use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+
+    fn batch(times: &[Option<i64>]) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("TimeGenerated", DataType::Timestamp(TimeUnit::Nanosecond, None), true),
+            Field::new("N", DataType::Int64, true),
+        ]));
+        let t = TimestampNanosecondArray::from(times.to_vec());
+        let n = Int64Array::from_iter_values(0..times.len() as i64);
+        RecordBatch::try_new(schema, vec![Arc::new(t), Arc::new(n)]).unwrap()
+    }
+
+    fn ordered(from: i64, rows: usize) -> RecordBatch {
+        batch(&(0..rows as i64).map(|i| Some(from + i)).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn long_runs_in_time_order_get_files_of_their_own() {
+        let rows = MIN_RUN_ROWS;
+        let batches = vec![
+            ordered(1_000_000, rows / 2),
+            ordered(2_000_000, rows / 2), // continues the first run
+            ordered(0, rows),             // a second container, earlier times: a new run
+            ordered(5, 10),               // a short run
+            batch(&[Some(3), Some(1)]),   // out of order within
+            batch(&[Some(7), None]),      // a null time
+            ordered(10, rows),            // long again
+        ];
+        let (runs, rest) = time_ordered_runs(batches);
+        let sizes: Vec<Vec<usize>> = runs.iter().map(|r| r.iter().map(RecordBatch::num_rows).collect()).collect();
+        assert_eq!(sizes, vec![vec![rows / 2, rows / 2], vec![rows], vec![rows]]);
+        // The rest is merged and sorted into one file: its order is free.
+        let mut rest_sizes: Vec<usize> = rest.iter().map(RecordBatch::num_rows).collect();
+        rest_sizes.sort();
+        assert_eq!(rest_sizes, vec![2, 2, 10]);
+        assert!(rest.iter().any(|b| b.column(0).null_count() == 1));
+    }
+}
