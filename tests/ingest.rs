@@ -401,3 +401,56 @@ fn a_split_line_across_a_rotation_stays_one_row() {
          2026-11-03T10:00:03.0000000Z,\"three, four\"\n"
     );
 }
+
+/// Every Parquet file a container-log ingest writes is sorted by time, has
+/// the table's own column types, and carries a page index on the time.
+#[test]
+fn every_file_is_sorted_by_time_with_a_page_index() {
+    use arrow::array::{Array, AsArray};
+    use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
+
+    let reference = tempfile::tempdir().unwrap();
+    ingest(reference.path(), &[data("docker").to_str().unwrap(), data("k8s").to_str().unwrap()]);
+    // Small checkpoints: many files, runs of several containers mixed in one.
+    let ws = tempfile::tempdir().unwrap();
+    for src in ["docker", "k8s"] {
+        let o = run_with_env(ws.path(), &data(src), &[("KQLOG_CHECKPOINT_BYTES", "3000")]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let q = "union ContainerLog, ContainerLogV2 | summarize count(), min(TimeGenerated), max(TimeGenerated)";
+    assert_eq!(query(ws.path(), q), query(reference.path(), q));
+    let mut files = 0;
+    for table in ["ContainerLog", "ContainerLogV2"] {
+        for entry in std::fs::read_dir(ws.path().join(table)).unwrap() {
+            let path = entry.unwrap().path();
+            let options = ArrowReaderOptions::new().with_page_index(true);
+            let builder =
+                ParquetRecordBatchReaderBuilder::try_new_with_options(std::fs::File::open(&path).unwrap(), options)
+                    .unwrap();
+            let time_col = builder.schema().index_of("TimeGenerated").unwrap();
+            assert!(builder.metadata().offset_index().is_some(), "{}", path.display());
+            assert!(builder.metadata().column_index().is_some(), "{}", path.display());
+            // Columns kept as dictionaries while building read back as the
+            // table's own types.
+            for f in builder.schema().fields() {
+                assert!(!matches!(f.data_type(), arrow::datatypes::DataType::Dictionary(..)), "{}", f.name());
+            }
+            if table == "ContainerLogV2" {
+                let m = builder.schema().field_with_name("LogMessage").unwrap().data_type().clone();
+                assert_eq!(m, arrow::datatypes::DataType::LargeUtf8);
+            }
+            let mut last = i64::MIN;
+            for batch in builder.build().unwrap() {
+                let batch = batch.unwrap();
+                let t = batch.column(time_col).as_primitive::<arrow::datatypes::TimestampNanosecondType>();
+                for i in 0..t.len() {
+                    let v = if t.is_null(i) { i64::MIN } else { t.value(i) };
+                    assert!(v >= last, "{} is not sorted by time", path.display());
+                    last = v;
+                }
+            }
+            files += 1;
+        }
+    }
+    assert!(files > 4, "small checkpoints should give several files, got {files}");
+}
