@@ -423,7 +423,8 @@ fn every_file_is_sorted_by_time_with_a_page_index() {
     for table in ["ContainerLog", "ContainerLogV2"] {
         for entry in std::fs::read_dir(ws.path().join(table)).unwrap() {
             let path = entry.unwrap().path();
-            let options = ArrowReaderOptions::new().with_page_index(true);
+            let options =
+                ArrowReaderOptions::new().with_page_index_policy(parquet::file::metadata::PageIndexPolicy::Required);
             let builder =
                 ParquetRecordBatchReaderBuilder::try_new_with_options(std::fs::File::open(&path).unwrap(), options)
                     .unwrap();
