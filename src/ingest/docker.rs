@@ -298,16 +298,10 @@ fn string_end(s: &str) -> Option<usize> {
     loop {
         let p = i + memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
         if b[p] == b'"' {
-            return (!has_control(&b[..p])).then_some(p);
+            return (!source::has_control(&b[..p])).then_some(p);
         }
         i = p + 2;
     }
-}
-
-/// True when `b` holds a control character; written branch-free per block
-/// so that it vectorises.
-fn has_control(b: &[u8]) -> bool {
-    b.chunks(32).any(|c| c.iter().fold(false, |any, &x| any | (x < 0x20)))
 }
 
 /// Appends the JSON string body `s` unescaped; false for `\u` escapes and

@@ -8,6 +8,7 @@
 use serde_json::Value as Json;
 
 use crate::ingest::level;
+use crate::ingest::source::has_control;
 
 /// The level fields a JSON log line may carry (in the order they are
 /// looked at); other fields are skipped without being built.
@@ -103,6 +104,126 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for LevelField<'a> {
     }
 }
 
+/// The fields `LevelProbe` reads, in the order it looks at them.
+const LEVEL_KEYS: [&str; 8] = ["level", "severity", "Level", "Severity", "lvl", "loglevel", "log.level", "@l"];
+
+/// The level of the usual JSON log line — a compact object of strings,
+/// numbers, booleans and nulls — read in one pass without a parser: `None`
+/// for anything else (nested values, whitespace, escapes in a key or a
+/// level, a repeated level field, or text that is not JSON), which the
+/// parser then decides. `Some(level)` promises `t` is valid compact JSON.
+fn flat_object_level(t: &str) -> Option<Option<&'static str>> {
+    let b = t.as_bytes();
+    let mut found: [Option<Option<&'static str>>; 8] = [None; 8];
+    let mut i = 1;
+    if b.get(i) == Some(&b'}') {
+        return (i + 1 == b.len()).then_some(None);
+    }
+    loop {
+        // A key: a string without escapes.
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        let end = i + 1 + memchr::memchr2(b'"', b'\\', &b[i + 1..])?;
+        if b[end] != b'"' || has_control(&b[i + 1..end]) {
+            return None;
+        }
+        let key = &t[i + 1..end];
+        i = end + 1;
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        i += 1;
+        let slot = LEVEL_KEYS.iter().position(|k| k.len() == key.len() && k.as_bytes() == key.as_bytes());
+        let (value, next) = match b.get(i)? {
+            b'"' => {
+                let (end, escaped) = string_end(b, i + 1)?;
+                let level = if escaped { None } else { level::from_word(&t[i + 1..end]) };
+                // An escaped level is rare: the parser unescapes it.
+                if escaped && slot.is_some() {
+                    return None;
+                }
+                (level, end + 1)
+            }
+            b't' if b[i..].starts_with(b"true") => (None, i + 4),
+            b'f' if b[i..].starts_with(b"false") => (None, i + 5),
+            b'n' if b[i..].starts_with(b"null") => (None, i + 4),
+            b'-' | b'0'..=b'9' => {
+                let (end, integer) = number_end(b, i)?;
+                let level = if integer { t[i..end].parse::<i64>().ok().and_then(level::from_number) } else { None };
+                (level, end)
+            }
+            _ => return None,
+        };
+        if let Some(k) = slot {
+            if found[k].is_some() {
+                return None;
+            }
+            found[k] = Some(value);
+        }
+        i = next;
+        match b.get(i)? {
+            b',' => i += 1,
+            b'}' if i + 1 == b.len() => return Some(found.into_iter().flatten().find_map(|l| l)),
+            _ => return None,
+        }
+    }
+}
+
+/// The end (closing quote) of the JSON string whose body starts at
+/// `from`, and whether it has escapes; None when it is not valid JSON.
+fn string_end(b: &[u8], from: usize) -> Option<(usize, bool)> {
+    let mut i = from;
+    let mut escaped = false;
+    loop {
+        let p = i + memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
+        if has_control(&b[i..p]) {
+            return None;
+        }
+        if b[p] == b'"' {
+            return Some((p, escaped));
+        }
+        escaped = true;
+        i = match b.get(p + 1)? {
+            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => p + 2,
+            b'u' if b.get(p + 2..p + 6)?.iter().all(u8::is_ascii_hexdigit) => p + 6,
+            _ => return None,
+        };
+    }
+}
+
+/// The end of the JSON number starting at `from` (RFC 8259's grammar), and
+/// whether it is an integer.
+fn number_end(b: &[u8], from: usize) -> Option<(usize, bool)> {
+    let digits = |mut i: usize| {
+        let start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        (i > start).then_some(i)
+    };
+    let mut i = from + usize::from(b[from] == b'-');
+    i = match b.get(i)? {
+        b'0' => i + 1,
+        b'1'..=b'9' => digits(i)?,
+        _ => return None,
+    };
+    let mut integer = true;
+    if b.get(i) == Some(&b'.') {
+        i = digits(i + 1)?;
+        integer = false;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        i = digits(i)?;
+        integer = false;
+    }
+    Some((i, integer))
+}
+
 /// True when JSON text has no whitespace outside strings.
 fn is_compact(s: &str) -> bool {
     let mut in_string = false;
@@ -129,9 +250,14 @@ fn is_compact(s: &str) -> bool {
 /// object lines stay structured (compacted), other lines become strings.
 pub fn message_and_level<'a>(text: &'a str, out: &'a mut String) -> (&'a str, &'static str) {
     let t = text.trim_ascii();
-    if matches!(t.as_bytes(), [b'{', .., b'}'])
-        && let Ok(p) = serde_json::from_str::<LevelProbe>(t)
-    {
+    if !matches!(t.as_bytes(), [b'{', .., b'}']) {
+        json_string_into(text, out);
+        return (out, level::from_text(text).unwrap_or("UNKNOWN"));
+    }
+    if let Some(level) = flat_object_level(t) {
+        return (t, level.unwrap_or("UNKNOWN"));
+    }
+    if let Ok(p) = serde_json::from_str::<LevelProbe>(t) {
         let level = p.level().unwrap_or("UNKNOWN");
         if is_compact(t) {
             return (t, level);
@@ -188,5 +314,64 @@ mod tests {
         assert_eq!((m, l), ("\"ERROR boom\"", "ERROR"));
         let (m, _) = message_and_level("say \"hi\"\tC:\\temp", &mut out);
         assert_eq!(m, r#""say \"hi\"\tC:\\temp""#);
+    }
+
+    /// Whenever the one-pass reader answers, the JSON parser agrees: the
+    /// text is valid compact JSON and the level is the same.
+    #[test]
+    fn the_flat_reader_agrees_with_the_parser() {
+        let keys = ["level", "severity", "Level", "lvl", "@l", "log.level", "msg", "n", r#"a\"b"#, "loglevel"];
+        let values = [
+            r#""info""#,
+            r#""WARN""#,
+            r#""chatty""#,
+            "30",
+            "-5",
+            "1e2",
+            "30.0",
+            "01",
+            "-0",
+            "true",
+            "false",
+            "null",
+            r#""caf\u00e9""#,
+            r#""tab\there""#,
+            r#"{"a":1}"#,
+            "[1,2]",
+            r#""\x""#,
+            "tru",
+            r#""open"#,
+            "1.",
+            "-",
+            "\"ctl\u{1}\"",
+            r#""d\u0065bug""#,
+            "18446744073709551616",
+            r#""é ok""#,
+        ];
+        let mut seed = 7u64;
+        let mut next = |n: usize| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n
+        };
+        let (mut answered, mut total) = (0, 0);
+        for _ in 0..20_000 {
+            let fields = next(4);
+            let mut line = String::from("{");
+            for f in 0..fields {
+                if f > 0 {
+                    line.push_str(if next(20) == 0 { ", " } else { "," });
+                }
+                line.push_str(&format!("\"{}\":{}", keys[next(keys.len())], values[next(values.len())]));
+            }
+            line.push('}');
+            total += 1;
+            let Some(level) = flat_object_level(&line) else { continue };
+            answered += 1;
+            assert!(serde_json::from_str::<Json>(&line).is_ok() && is_compact(&line), "{line}");
+            let probe = serde_json::from_str::<LevelProbe>(&line).unwrap_or_else(|e| panic!("{line}: {e}"));
+            assert_eq!(level, probe.level(), "{line}");
+            assert_eq!(message_and_level(&line, &mut String::new()), (line.as_str(), level.unwrap_or("UNKNOWN")));
+        }
+        assert!(answered * 4 > total, "the one-pass reader should answer often: {answered} of {total}");
     }
 }
