@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 use crate::ingest::few_values::single_value;
 
 /// Rows per row group.
-const ROW_GROUP_ROWS: usize = 128 * 1024;
+pub const ROW_GROUP_ROWS: usize = 128 * 1024;
 
 fn err(context: &str, e: impl std::fmt::Display) -> Error {
     Error::io(format!("{context}: {e}"))

@@ -12,6 +12,7 @@ use crate::ingest::container_rows::{ContainerRows, Line};
 use crate::ingest::iis::{self, Line as IisLine};
 use crate::ingest::logmonitor::{self, Source};
 use crate::ingest::message::message_and_level;
+use crate::ingest::parquet_out::ROW_GROUP_ROWS;
 use crate::ingest::rows::{TableBuffer, Value};
 use crate::ingest::schema::{CONTAINER_LOG, CONTAINER_LOG_V2, EVENT, TableDef, W3C_IIS_LOG};
 use crate::ingest::store::Store;
@@ -83,6 +84,7 @@ pub struct Sink {
     scratch: String,
     /// ContainerLog and ContainerLogV2 rows being built.
     containers: ContainerRows,
+    container_rows_since_checkpoint: u64,
 }
 
 impl Sink {
@@ -97,6 +99,7 @@ impl Sink {
             latest_time: None,
             scratch: String::new(),
             containers: ContainerRows::new(&opts.computer),
+            container_rows_since_checkpoint: 0,
             opts,
         }
     }
@@ -174,13 +177,21 @@ impl Sink {
     }
 
     /// True when enough is buffered that the reader should checkpoint.
+    /// Container log lines are cut at whole row groups when that costs at
+    /// most another checkpoint's worth: a file of one container then has
+    /// only full row groups, whose one-value columns are written from the
+    /// chunks kept for them (see `parquet_out`).
     pub fn needs_checkpoint(&self) -> bool {
-        self.pending_bytes + self.containers.bytes() + self.tables.iter().map(TableBuffer::bytes).sum::<usize>()
-            >= checkpoint_bytes()
+        let bytes =
+            self.pending_bytes + self.containers.bytes() + self.tables.iter().map(TableBuffer::bytes).sum::<usize>();
+        bytes >= checkpoint_bytes()
+            && (self.container_rows_since_checkpoint.is_multiple_of(ROW_GROUP_ROWS as u64)
+                || bytes >= 2 * checkpoint_bytes())
     }
 
     /// Writes everything buffered and commits it with the manifest.
     pub fn checkpoint(&mut self) -> Result<()> {
+        self.container_rows_since_checkpoint = 0;
         let names: Vec<String> = self.tables.iter().map(|t| t.name.clone()).collect();
         for n in names {
             self.move_aside(&n)?;
@@ -246,6 +257,7 @@ impl Sink {
             None => message_and_level(text, &mut scratch),
         };
         self.containers.push(c, &Line { time, stream, text, message, level });
+        self.container_rows_since_checkpoint += 1;
         self.scratch = scratch;
         if self.containers.rows() >= BATCH_ROWS {
             self.move_containers_aside()?;
