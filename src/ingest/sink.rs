@@ -25,7 +25,7 @@ const BATCH_ROWS: usize = 32 * 1024;
 fn checkpoint_bytes() -> usize {
     static LIMIT: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     *LIMIT.get_or_init(|| {
-        std::env::var("KQLOG_CHECKPOINT_BYTES").ok().and_then(|v| v.parse().ok()).unwrap_or(64 * 1024 * 1024)
+        std::env::var("KQLOG_CHECKPOINT_BYTES").ok().and_then(|v| v.parse().ok()).unwrap_or(32 * 1024 * 1024)
     })
 }
 
