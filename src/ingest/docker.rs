@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 
 use crate::error::{Error, Result};
+use crate::ingest::json_scan;
 use crate::ingest::rows::Value;
 use crate::ingest::schema::{CONTAINER_IMAGE_INVENTORY, CONTAINER_INVENTORY};
 use crate::ingest::sink::{Container, Sink, split_image};
@@ -242,7 +243,7 @@ const STEPS_PER_CHUNK: usize = 1024;
 /// the general decoder (other shapes, `\u` escapes, partial lines, errors).
 fn decode_whole_line(line: &str, parts: &Partials, out: &mut String) -> Option<Decoded> {
     let rest = strip(line, br#"{"log":""#)?;
-    let end = string_end(rest)?;
+    let (end, _) = json_scan::string_end(rest.as_bytes(), 0)?;
     let log = &rest[..end];
     // Byte searches throughout: `str::find(char)` and short `ends_with`
     // call `memcmp`, which glibc's AVX-512 version makes slow for a byte
@@ -288,20 +289,6 @@ fn strip<'a, const N: usize>(s: &'a str, prefix: &[u8; N]) -> Option<&'a str> {
     let head: &[u8; N] = s.as_bytes().get(..N)?.try_into().ok()?;
     // The prefix is ASCII, so N is a character boundary.
     (head == prefix).then(|| &s[N..])
-}
-
-/// Where the JSON string starting at `s` (after its opening quote) ends;
-/// `None` for a control character, which JSON does not allow there.
-fn string_end(s: &str) -> Option<usize> {
-    let b = s.as_bytes();
-    let mut i = 0;
-    loop {
-        let p = i + memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
-        if b[p] == b'"' {
-            return (!source::has_control(&b[..p])).then_some(p);
-        }
-        i = p + 2;
-    }
 }
 
 /// Appends the JSON string body `s` unescaped; false for `\u` escapes and
@@ -687,17 +674,6 @@ mod tests {
         {
             assert_eq!(utc_nanos_fast(s), None, "{s}");
         }
-    }
-
-    #[test]
-    fn json_string_ends() {
-        assert_eq!(string_end(r#"abc","stream""#), Some(3));
-        assert_eq!(string_end(r#"a\"b" x"#), Some(4));
-        assert_eq!(string_end(r#"a\\" x"#), Some(3));
-        assert_eq!(string_end(&format!("{}\\u0041 ok\"", "x".repeat(70))), Some(79));
-        assert_eq!(string_end("tab\there\""), None);
-        assert_eq!(string_end(r#"no end"#), None);
-        assert_eq!(string_end(r#"ends in \"#), None);
     }
 
     /// The fast decoder gives what the general one gives, or steps aside.

@@ -7,8 +7,8 @@
 
 use serde_json::Value as Json;
 
+use crate::ingest::json_scan::{has_control, number_end, string_end};
 use crate::ingest::level;
-use crate::ingest::source::has_control;
 
 /// The level fields a JSON log line may carry (in the order they are
 /// looked at); other fields are skipped without being built.
@@ -168,60 +168,6 @@ fn flat_object_level(t: &str) -> Option<Option<&'static str>> {
             _ => return None,
         }
     }
-}
-
-/// The end (closing quote) of the JSON string whose body starts at
-/// `from`, and whether it has escapes; None when it is not valid JSON.
-fn string_end(b: &[u8], from: usize) -> Option<(usize, bool)> {
-    let mut i = from;
-    let mut escaped = false;
-    loop {
-        let p = i + memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
-        if has_control(&b[i..p]) {
-            return None;
-        }
-        if b[p] == b'"' {
-            return Some((p, escaped));
-        }
-        escaped = true;
-        i = match b.get(p + 1)? {
-            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => p + 2,
-            b'u' if b.get(p + 2..p + 6)?.iter().all(u8::is_ascii_hexdigit) => p + 6,
-            _ => return None,
-        };
-    }
-}
-
-/// The end of the JSON number starting at `from` (RFC 8259's grammar), and
-/// whether it is an integer.
-fn number_end(b: &[u8], from: usize) -> Option<(usize, bool)> {
-    let digits = |mut i: usize| {
-        let start = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        (i > start).then_some(i)
-    };
-    let mut i = from + usize::from(b[from] == b'-');
-    i = match b.get(i)? {
-        b'0' => i + 1,
-        b'1'..=b'9' => digits(i)?,
-        _ => return None,
-    };
-    let mut integer = true;
-    if b.get(i) == Some(&b'.') {
-        i = digits(i + 1)?;
-        integer = false;
-    }
-    if matches!(b.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(b.get(i), Some(b'+' | b'-')) {
-            i += 1;
-        }
-        i = digits(i)?;
-        integer = false;
-    }
-    Some((i, integer))
 }
 
 /// True when JSON text has no whitespace outside strings.

@@ -14,6 +14,7 @@ pub mod events;
 pub mod export;
 pub mod few_values;
 pub mod iis;
+pub mod json_scan;
 pub mod level;
 pub mod logmonitor;
 pub mod message;

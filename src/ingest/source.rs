@@ -147,12 +147,6 @@ pub fn text(buf: &[u8]) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// True when `b` holds a control character (which JSON strings may not);
-/// written branch-free per block so that it vectorises.
-pub fn has_control(b: &[u8]) -> bool {
-    b.chunks(32).any(|c| c.iter().fold(false, |any, &x| any | (x < 0x20)))
-}
-
 /// Records that everything before `offset` of manifest entry `entry` has
 /// become rows.
 pub fn mark_entry(sink: &mut Sink, entry: usize, offset: u64, next_line: u64) {
