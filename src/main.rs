@@ -3,25 +3,31 @@
 
 mod cli;
 
-// Ingest builds and hands off large column buffers batch after batch; the
-// system allocator returns them to the kernel and page-faults them back in,
-// which cost a sixth of ingest time. mimalloc keeps and reuses them.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// mimalloc's `mi_option_purge_delay` (the same in its v2 and v3 headers).
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-
 fn main() -> std::process::ExitCode {
-    // Freed memory is handed back to the kernel 10 ms later by default;
-    // ingest frees and reallocates its buffers at a steadier pace than
-    // that, and every page handed back is zeroed again when it returns (a
-    // tenth of ingest time). Keeping them costs no peak memory.
-    // SAFETY: sets a process-wide option of the allocator this binary
-    // links, before other threads exist; takes no pointers.
-    #[allow(unsafe_code)]
-    unsafe {
-        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1)
-    };
+    keep_freed_memory();
     cli::main()
 }
+
+/// Ingest builds and hands off column buffers of several MB, batch after
+/// batch. By default glibc returns such buffers to the kernel (as their own
+/// mappings, or by trimming its heaps) and the next batch faults them back
+/// in, each page zeroed again: a sixth of ingest time. Raised thresholds
+/// keep them in the heap for reuse; peak memory is unchanged. (mimalloc,
+/// tried instead, spread the same buffers over more fresh pages, and with
+/// transparent huge pages each fresh page costs far more in a VM.)
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn keep_freed_memory() {
+    // glibc's largest allowed mmap threshold on 64-bit systems.
+    const MMAP_THRESHOLD: libc::c_int = 32 << 20;
+    // SAFETY: sets two tuning parameters of the C allocator, before other
+    // threads exist; takes no pointers. A rejected value leaves glibc's
+    // default, which is only slower.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, libc::c_int::MAX);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn keep_freed_memory() {}

@@ -30,6 +30,71 @@ pub fn string_end(b: &[u8], from: usize) -> Option<(usize, bool)> {
     }
 }
 
+/// Appends the body of the JSON string that `s` starts with (just after
+/// its opening quote) to `out`, unescaped, and returns where its closing
+/// quote is; None when it is not valid JSON or has a `\u` escape (the
+/// parser decides those). One pass: finding the end, checking for control
+/// characters and copying are the same walk.
+pub fn unescape_string(s: &str, out: &mut String) -> Option<usize> {
+    let b = s.as_bytes();
+    // The last block is padded with spaces, which are not special.
+    let mut pad = [b' '; BLOCK];
+    // Bytes from `start` up to the next special byte are plain and not yet
+    // copied.
+    let (mut start, mut i) = (0, 0);
+    loop {
+        let block = match b.get(i..i + BLOCK) {
+            Some(block) => block,
+            None => {
+                let rest = b.get(i..).filter(|r| !r.is_empty())?;
+                pad[..rest.len()].copy_from_slice(rest);
+                pad[rest.len()..].fill(b' ');
+                &pad[..]
+            }
+        };
+        let mut specials = special_bytes(block);
+        while specials != 0 {
+            let p = i + specials.trailing_zeros() as usize;
+            // Specials are ASCII, so `start` and `p` fall on character
+            // boundaries.
+            out.push_str(&s[start..p]);
+            match b[p] {
+                b'"' => return Some(p),
+                b'\\' => {}
+                _ => return None,
+            }
+            out.push(match b.get(p + 1)? {
+                b'n' => '\n',
+                b't' => '\t',
+                b'r' => '\r',
+                b'"' => '"',
+                b'\\' => '\\',
+                b'/' => '/',
+                b'b' => '\u{8}',
+                b'f' => '\u{c}',
+                _ => return None,
+            });
+            start = p + 2;
+            // The escaped byte is text, whatever it is.
+            let used = start - i;
+            specials = if used >= BLOCK { 0 } else { specials & (u32::MAX << used) };
+        }
+        i = (i + BLOCK).max(start);
+    }
+}
+
+const BLOCK: usize = 32;
+
+/// Bit k set when `block[k]` is a quote, a backslash or a control
+/// character; a fixed-size loop, which compiles to vector compares.
+fn special_bytes(block: &[u8]) -> u32 {
+    let mut mask = 0;
+    for (k, &x) in block.iter().take(BLOCK).enumerate() {
+        mask |= u32::from((x == b'"') | (x == b'\\') | (x < 0x20)) << k;
+    }
+    mask
+}
+
 /// The end of the JSON number starting at `from` (RFC 8259's grammar), and
 /// whether it is an integer.
 pub fn number_end(b: &[u8], from: usize) -> Option<(usize, bool)> {
@@ -79,5 +144,31 @@ mod tests {
         assert_eq!(end("tab\there\""), None);
         assert_eq!(end(r#"no end"#), None);
         assert_eq!(end(r#"ends in \"#), None);
+    }
+
+    /// Any string written as JSON reads back as itself, ending at its
+    /// closing quote, wherever its escapes fall in the scanned blocks.
+    #[test]
+    fn json_strings_unescape_to_what_was_written() {
+        let alphabet = ['a', 'é', '"', '\\', '/', '\n', '\t', '\r', '\u{8}', '\u{c}', ' ', '日'];
+        let mut seed = 7u64;
+        let mut pick = || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            alphabet[(seed >> 33) as usize % alphabet.len()]
+        };
+        for len in 0..100 {
+            for _ in 0..20 {
+                let text: String = (0..len).map(|_| pick()).collect();
+                let json = serde_json::to_string(&text).unwrap();
+                let body = &json[1..];
+                let mut out = String::from("kept");
+                assert_eq!(unescape_string(&format!("{body},\"stream\""), &mut out), Some(body.len() - 1), "{json}");
+                assert_eq!(out, format!("kept{text}"));
+            }
+        }
+        let long = "y".repeat(31);
+        for bad in ["no end", "ends in \\", "ctl \u{1} x\"", "\\u0041\"", "\\x\"", &format!("{long}\\"), &long] {
+            assert_eq!(unescape_string(bad, &mut String::new()), None, "{bad}");
+        }
     }
 }

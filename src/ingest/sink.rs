@@ -191,6 +191,8 @@ impl Sink {
 
     /// Writes everything buffered and commits it with the manifest.
     pub fn checkpoint(&mut self) -> Result<()> {
+        let done = self.store.settle()?;
+        self.count(done);
         self.container_rows_since_checkpoint = 0;
         let names: Vec<String> = self.tables.iter().map(|t| t.name.clone()).collect();
         for n in names {
