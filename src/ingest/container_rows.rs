@@ -17,6 +17,7 @@ use arrow::datatypes::Int32Type;
 
 use crate::error::Result;
 use crate::ingest::few_values::FewValues;
+use crate::ingest::message::Message;
 use crate::ingest::rows::batch;
 use crate::ingest::schema::{CONTAINER_LOG, CONTAINER_LOG_V2};
 use crate::ingest::sink::Container;
@@ -27,8 +28,8 @@ pub struct Line<'a> {
     pub stream: &'a str,
     /// ContainerLog's `LogEntry`.
     pub text: &'a str,
-    /// ContainerLogV2's `LogMessage`, as JSON text.
-    pub message: &'a str,
+    /// ContainerLogV2's `LogMessage`.
+    pub message: Message<'a>,
     pub level: &'a str,
 }
 
@@ -76,8 +77,8 @@ impl ContainerRows {
         self.times.append_option(line.time);
         self.bytes += self.stream.push(Some(line.stream)) + self.level.push(Some(line.level));
         self.text.append_value(line.text);
-        self.message.append_value(line.message);
-        self.bytes += 8 + line.text.len() + line.message.len() + 12;
+        line.message.append_to(&mut self.message);
+        self.bytes += 8 + line.text.len() + line.message.json_len() + 12;
         self.rows += 1;
     }
 
@@ -270,7 +271,7 @@ mod tests {
             let message = format!("\"line {i}\"");
             let stream = if i == 4 { "stderr" } else { "stdout" };
             let time = (i != 2).then_some(i as i64 * 1000);
-            rows.push(c, &Line { time, stream, text: &text, message: &message, level: "INFO" });
+            rows.push(c, &Line { time, stream, text: &text, message: Message::Json(&message), level: "INFO" });
         }
         let (log, v2) = rows.take().unwrap().unwrap();
         assert_eq!(rows.rows(), 0);
@@ -300,7 +301,10 @@ mod tests {
         let mut rows = ContainerRows::new("");
         let c = container("c", None);
         for _ in 0..3 {
-            rows.push(&c, &Line { time: Some(1), stream: "stdout", text: "x", message: "\"x\"", level: "UNKNOWN" });
+            rows.push(
+                &c,
+                &Line { time: Some(1), stream: "stdout", text: "x", message: Message::Quoted("x"), level: "UNKNOWN" },
+            );
         }
         let (log, v2) = rows.take().unwrap().unwrap();
         assert_eq!(single_value(log.column_by_name("ContainerID").unwrap()), Some(Some("c".into())));

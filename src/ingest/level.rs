@@ -16,21 +16,61 @@ pub fn from_windows(level: &str) -> &'static str {
 
 /// A level word in any common spelling.
 pub fn from_word(w: &str) -> Option<&'static str> {
-    // Lower-cased on the stack: this runs for words of every log line.
-    let mut buf = [0u8; 13];
-    let lower = buf.get_mut(..w.len())?;
-    lower.copy_from_slice(w.as_bytes());
-    lower.make_ascii_lowercase();
-    Some(match &*lower {
-        b"crit" | b"critical" | b"fatal" | b"panic" | b"emerg" | b"emergency" | b"alert" => "CRITICAL",
-        b"err" | b"error" | b"eror" | b"severe" => "ERROR",
-        b"warn" | b"warning" => "WARNING",
-        b"info" | b"information" | b"informational" | b"notice" => "INFO",
-        b"debug" | b"dbug" | b"verbose" | b"fine" => "DEBUG",
-        b"trace" | b"trce" | b"finest" => "TRACE",
-        _ => return None,
-    })
+    // This runs for words of every log line: the word, lower-cased, is
+    // packed into one integer and compared with the level words packed the
+    // same way, without calls to `memcpy` or `memcmp` for a few bytes.
+    let w = w.as_bytes();
+    if w.len() > MAX_WORD {
+        return None;
+    }
+    let mut key = (w.len() as u128) << 120;
+    for (i, &c) in w.iter().enumerate() {
+        key |= u128::from(c.to_ascii_lowercase()) << (8 * i);
+    }
+    LEVEL_WORDS.iter().find(|(k, _)| *k == key).map(|&(_, level)| level)
 }
+
+/// The longest level word, "informational".
+const MAX_WORD: usize = 13;
+
+/// `w` as `from_word` packs it: its bytes, and its length in the top byte.
+const fn packed(w: &str) -> u128 {
+    let b = w.as_bytes();
+    let mut key = (b.len() as u128) << 120;
+    let mut i = 0;
+    while i < b.len() {
+        key |= (b[i] as u128) << (8 * i);
+        i += 1;
+    }
+    key
+}
+
+const LEVEL_WORDS: [(u128, &str); 24] = [
+    (packed("crit"), "CRITICAL"),
+    (packed("critical"), "CRITICAL"),
+    (packed("fatal"), "CRITICAL"),
+    (packed("panic"), "CRITICAL"),
+    (packed("emerg"), "CRITICAL"),
+    (packed("emergency"), "CRITICAL"),
+    (packed("alert"), "CRITICAL"),
+    (packed("err"), "ERROR"),
+    (packed("error"), "ERROR"),
+    (packed("eror"), "ERROR"),
+    (packed("severe"), "ERROR"),
+    (packed("warn"), "WARNING"),
+    (packed("warning"), "WARNING"),
+    (packed("info"), "INFO"),
+    (packed("information"), "INFO"),
+    (packed("informational"), "INFO"),
+    (packed("notice"), "INFO"),
+    (packed("debug"), "DEBUG"),
+    (packed("dbug"), "DEBUG"),
+    (packed("verbose"), "DEBUG"),
+    (packed("fine"), "DEBUG"),
+    (packed("trace"), "TRACE"),
+    (packed("trce"), "TRACE"),
+    (packed("finest"), "TRACE"),
+];
 
 /// Numeric levels of bunyan/pino-style JSON logs.
 pub fn from_number(n: i64) -> Option<&'static str> {
@@ -99,5 +139,16 @@ mod tests {
         assert_eq!(from_text("Listening on :8080"), None);
         assert_eq!(from_text("the error rate rose"), None);
         assert_eq!(from_windows("Information"), "INFO");
+    }
+
+    #[test]
+    fn level_words_in_any_case() {
+        assert_eq!(from_word("Informational"), Some("INFO"));
+        assert_eq!(from_word("WARN"), Some("WARNING"));
+        assert_eq!(from_word("eRr"), Some("ERROR"));
+        // A prefix, a longer word or a word with a NUL is not the level word.
+        for w in ["in", "infos", "info\0", "informationally", ""] {
+            assert_eq!(from_word(w), None, "{w:?}");
+        }
     }
 }

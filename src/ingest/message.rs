@@ -5,6 +5,7 @@
 //! every line, so the JSON is only probed for the level fields, borrowing
 //! from the line, and text is scanned as bytes.
 
+use arrow::array::LargeStringBuilder;
 use serde_json::Value as Json;
 
 use crate::ingest::json_scan::{has_control, number_end, string_end};
@@ -191,50 +192,78 @@ fn is_compact(s: &str) -> bool {
     true
 }
 
-/// ContainerLogV2's `LogMessage` (JSON text, in `out` or borrowed from the
-/// line) and `LogLevel` for a line that is not a LogMonitor record: JSON
-/// object lines stay structured (compacted), other lines become strings.
-pub fn message_and_level<'a>(text: &'a str, out: &'a mut String) -> (&'a str, &'static str) {
+/// ContainerLogV2's `LogMessage`, as JSON text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Message<'a> {
+    /// Text that is JSON already.
+    Json(&'a str),
+    /// A line none of whose bytes needs escaping: the JSON string is the
+    /// line between quotes, written so where it is stored (saving a copy).
+    Quoted(&'a str),
+}
+
+impl Message<'_> {
+    /// Bytes of the JSON text.
+    pub fn json_len(&self) -> usize {
+        match self {
+            Message::Json(s) => s.len(),
+            Message::Quoted(s) => s.len() + 2,
+        }
+    }
+
+    /// Appends the JSON text as the builder's next value.
+    pub fn append_to(&self, b: &mut LargeStringBuilder) {
+        match self {
+            Message::Json(s) => b.append_value(s),
+            Message::Quoted(s) => {
+                use std::fmt::Write;
+                // Writing to a string builder cannot fail.
+                let _ = b.write_char('"').and_then(|()| b.write_str(s)).and_then(|()| b.write_char('"'));
+                b.append_value("");
+            }
+        }
+    }
+}
+
+/// ContainerLogV2's `LogMessage` (borrowed from the line, or in `out`)
+/// and `LogLevel` for a line that is not a LogMonitor record: JSON object
+/// lines stay structured (compacted), other lines become strings.
+pub fn message_and_level<'a>(text: &'a str, out: &'a mut String) -> (Message<'a>, &'static str) {
     let t = text.trim_ascii();
     if !matches!(t.as_bytes(), [b'{', .., b'}']) {
-        json_string_into(text, out);
-        return (out, level::from_text(text).unwrap_or("UNKNOWN"));
+        return (json_string(text, out), level::from_text(text).unwrap_or("UNKNOWN"));
     }
     if let Some(level) = flat_object_level(t) {
-        return (t, level.unwrap_or("UNKNOWN"));
+        return (Message::Json(t), level.unwrap_or("UNKNOWN"));
     }
     if let Ok(p) = serde_json::from_str::<LevelProbe>(t) {
         let level = p.level().unwrap_or("UNKNOWN");
         if is_compact(t) {
-            return (t, level);
+            return (Message::Json(t), level);
         }
         out.clear();
         if let Ok(v) = serde_json::from_str::<Json>(t) {
             out.push_str(&v.to_string());
         }
-        return (out, level);
+        return (Message::Json(out), level);
     }
-    json_string_into(text, out);
-    (out, level::from_text(text).unwrap_or("UNKNOWN"))
+    (json_string(text, out), level::from_text(text).unwrap_or("UNKNOWN"))
 }
 
-/// `text` as a JSON string literal, in `out`.
-fn json_string_into(text: &str, out: &mut String) {
-    out.clear();
-    // Most log lines need no escaping: copy them between quotes.
-    // Tested a block at a time without early exit, which vectorises.
+/// `text` as a JSON string literal, escaped in `out` when it needs to be.
+fn json_string<'a>(text: &'a str, out: &'a mut String) -> Message<'a> {
+    // Most log lines need no escaping. Tested a block at a time without
+    // early exit, which vectorises.
     let plain = |c: &[u8]| !c.iter().fold(false, |any, &b| any | (b == b'"') | (b == b'\\') | (b < 0x20));
     if text.as_bytes().chunks(32).all(plain) {
-        out.reserve(text.len() + 2);
-        out.push('"');
-        out.push_str(text);
-        out.push('"');
-        return;
+        return Message::Quoted(text);
     }
+    out.clear();
     let mut buf = std::mem::take(out).into_bytes();
     // Writing a &str as JSON cannot fail, and JSON text is UTF-8.
     let _ = serde_json::to_writer(&mut buf, text);
     *out = String::from_utf8(buf).unwrap_or_default();
+    Message::Json(out)
 }
 
 #[cfg(test)]
@@ -244,10 +273,18 @@ mod tests {
     #[test]
     fn json_lines_stay_structured() {
         let mut out = String::new();
-        let (m, l) = message_and_level(r#"{"level":"warn","msg":"slow"}"#, &mut out);
-        assert_eq!((m, l), (r#"{"level":"warn","msg":"slow"}"#, "WARNING"));
-        let (m, l) = message_and_level(r#"{ "severity": 50, "msg": "a b" }"#, &mut out);
-        assert_eq!((m, l), (r#"{"severity":50,"msg":"a b"}"#, "ERROR"));
+        let mut json = |line: &str| {
+            let (m, l) = message_and_level(line, &mut out);
+            let mut b = LargeStringBuilder::new();
+            m.append_to(&mut b);
+            let stored = b.finish().value(0).to_string();
+            assert_eq!(stored.len(), m.json_len(), "{line}");
+            (stored, l)
+        };
+        assert_eq!(json(r#"{"level":"warn","msg":"slow"}"#), (r#"{"level":"warn","msg":"slow"}"#.into(), "WARNING"));
+        assert_eq!(json(r#"{ "severity": 50, "msg": "a b" }"#), (r#"{"severity":50,"msg":"a b"}"#.into(), "ERROR"));
+        assert_eq!(json("ERROR boom"), ("\"ERROR boom\"".into(), "ERROR"));
+        assert_eq!(json("say \"hi\"\tC:\\temp").0, r#""say \"hi\"\tC:\\temp""#);
         // The first field that names a level wins; other shapes are passed over.
         let level = |line: &str| message_and_level(line, &mut String::new()).1;
         assert_eq!(level(r#"{"level":{"n":1},"Severity":"Warning"}"#), "WARNING");
@@ -256,10 +293,6 @@ mod tests {
         assert_eq!(level(r#"{"log.level":"info"}"#), "INFO");
         assert_eq!(level(r#"{"level":[1,2],"severity":2.5,"msg":null}"#), "UNKNOWN");
         assert_eq!(level(r#"{"level":30}"#), "INFO");
-        let (m, l) = message_and_level("ERROR boom", &mut out);
-        assert_eq!((m, l), ("\"ERROR boom\"", "ERROR"));
-        let (m, _) = message_and_level("say \"hi\"\tC:\\temp", &mut out);
-        assert_eq!(m, r#""say \"hi\"\tC:\\temp""#);
     }
 
     /// Whenever the one-pass reader answers, the JSON parser agrees: the
@@ -316,7 +349,10 @@ mod tests {
             assert!(serde_json::from_str::<Json>(&line).is_ok() && is_compact(&line), "{line}");
             let probe = serde_json::from_str::<LevelProbe>(&line).unwrap_or_else(|e| panic!("{line}: {e}"));
             assert_eq!(level, probe.level(), "{line}");
-            assert_eq!(message_and_level(&line, &mut String::new()), (line.as_str(), level.unwrap_or("UNKNOWN")));
+            assert_eq!(
+                message_and_level(&line, &mut String::new()),
+                (Message::Json(line.as_str()), level.unwrap_or("UNKNOWN"))
+            );
         }
         assert!(answered * 4 > total, "the one-pass reader should answer often: {answered} of {total}");
     }

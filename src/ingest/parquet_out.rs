@@ -15,7 +15,7 @@ use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
 use bytes::Bytes;
 use parquet::arrow::ArrowWriter;
-use parquet::arrow::arrow_writer::compute_leaves;
+use parquet::arrow::arrow_writer::{ArrowRowGroupWriterFactory, compute_leaves};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::column::writer::ColumnCloseResult;
 use parquet::file::metadata::{PageIndexPolicy, ParquetMetaDataReader};
@@ -78,20 +78,26 @@ pub fn write_parquet(path: &Path, schema: &SchemaRef, batches: &[RecordBatch]) -
     let few_values: Vec<bool> = (0..schema.fields().len())
         .map(|c| batches.iter().all(|b| matches!(b.column(c).data_type(), DataType::Dictionary(..))))
         .collect();
-    let writer =
-        ArrowWriter::try_new(file, Arc::clone(schema), Some(writer_properties(schema, &few_values))).map_err(pq)?;
-    let (mut file_writer, factory) = writer.into_serialized_writer().map_err(pq)?;
+    let props = writer_properties(schema, &few_values);
+    let writer = ArrowWriter::try_new(file, Arc::clone(schema), Some(props.clone())).map_err(pq)?;
+    let (mut file_writer, _) = writer.into_serialized_writer().map_err(pq)?;
+    let mut factories: Vec<Option<ArrowRowGroupWriterFactory>> = schema.fields().iter().map(|_| None).collect();
     for (index, group) in row_groups(batches).into_iter().enumerate() {
         let rows: usize = group.iter().map(|(_, _, n)| n).sum();
-        let writers = factory.create_column_writers(index).map_err(pq)?;
         let mut row_group = file_writer.next_row_group().map_err(pq)?;
-        for (col, (field, mut writer)) in schema.fields().iter().zip(writers).enumerate() {
+        for (col, field) in schema.fields().iter().enumerate() {
             let slices: Vec<ArrayRef> = group.iter().map(|&(b, off, n)| batches[b].column(col).slice(off, n)).collect();
             if let Some(value) = one_value(&slices) {
                 let (bytes, close) = constant_chunk(field, value, rows)?;
                 row_group.append_column(&bytes, close).map_err(pq)?;
                 continue;
             }
+            let factory = match &mut factories[col] {
+                Some(f) => f,
+                empty => empty.insert(column_writer_factory(field, &props)?),
+            };
+            let mut writer =
+                factory.create_column_writers(index).map_err(pq)?.pop().ok_or_else(|| pq("no column writer"))?;
             for slice in slices {
                 let slice = if slice.data_type() == field.data_type() || few_values[col] {
                     slice
@@ -109,6 +115,16 @@ pub fn write_parquet(path: &Path, schema: &SchemaRef, batches: &[RecordBatch]) -
     }
     let file = file_writer.into_inner().map_err(pq)?;
     file.sync_all().map_err(pq)
+}
+
+/// Makers of writers for one column alone. Each column writer holds a
+/// compressor and a decompressor of its own, so none is made for the
+/// columns that are spliced in already encoded; the chunk it writes is the
+/// one the whole file's writers would have written.
+fn column_writer_factory(field: &FieldRef, props: &WriterProperties) -> Result<ArrowRowGroupWriterFactory> {
+    let one = Arc::new(Schema::new(vec![Arc::clone(field)]));
+    let writer = ArrowWriter::try_new(std::io::sink(), one, Some(props.clone())).map_err(pq)?;
+    Ok(writer.into_serialized_writer().map_err(pq)?.1)
 }
 
 /// The batches cut into row groups: per group, (batch, offset, rows) pieces.

@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::ingest::container_rows::{ContainerRows, Line};
 use crate::ingest::iis::{self, Line as IisLine};
 use crate::ingest::logmonitor::{self, Source};
-use crate::ingest::message::message_and_level;
+use crate::ingest::message::{Message, message_and_level};
 use crate::ingest::parquet_out::ROW_GROUP_ROWS;
 use crate::ingest::rows::{TableBuffer, Value};
 use crate::ingest::schema::{CONTAINER_LOG, CONTAINER_LOG_V2, EVENT, TableDef, W3C_IIS_LOG};
@@ -250,11 +250,11 @@ impl Sink {
         self.latest_time = self.latest_time.max(time);
 
         let mut scratch = std::mem::take(&mut self.scratch);
-        let (message, level): (&str, &str) = match &record {
+        let (message, level) = match &record {
             Some(r) => {
                 scratch.clear();
                 scratch.push_str(&r.json.to_string());
-                (&scratch, r.level.as_deref().map_or("UNKNOWN", level::from_windows))
+                (Message::Json(&scratch), r.level.as_deref().map_or("UNKNOWN", level::from_windows))
             }
             None => message_and_level(text, &mut scratch),
         };
