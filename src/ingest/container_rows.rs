@@ -111,11 +111,10 @@ impl ContainerRows {
         self.rows = 0;
         self.bytes = 0;
 
-        // One key array of zeros serves every column with one value.
-        let zeros = Int32Array::from(vec![0; rows]);
-        let constant = |v: &str| -> ArrayRef {
-            Arc::new(DictionaryArray::<Int32Type>::new(zeros.clone(), Arc::new(StringArray::from(vec![v]))))
-        };
+        // One key array of zeros serves every column with one value; it is
+        // checked against its dictionary once, not once per column.
+        let zeros = DictionaryArray::<Int32Type>::new(Int32Array::from(vec![0; rows]), Arc::new(StringArray::from(vec![""])));
+        let constant = |v: &str| -> ArrayRef { Arc::new(zeros.with_values(Arc::new(StringArray::from(vec![v])))) };
         let per_run = |f: fn(&Container) -> &Arc<str>| per_run(&runs, rows, &zeros, f);
         let empty = constant("");
         let source = constant("Containers");
@@ -190,9 +189,8 @@ fn same_container(a: &Container, b: &Container) -> bool {
 fn run_keys<'a>(
     runs: &'a [(usize, Container)],
     rows: usize,
-    zeros: &Int32Array,
     value: impl Fn(&'a Container) -> Option<&'a str>,
-) -> (Int32Array, Vec<Option<&'a str>>) {
+) -> (Option<Int32Array>, Vec<Option<&'a str>>) {
     let mut values: Vec<Option<&str>> = Vec::new();
     let mut keys: Vec<i32> = Vec::new();
     for (_, c) in runs {
@@ -207,27 +205,40 @@ fn run_keys<'a>(
         keys.push(k as i32);
     }
     if keys.iter().all(|&k| k == 0) {
-        return (zeros.clone(), values);
+        return (None, values);
     }
     let mut row_keys = Vec::with_capacity(rows);
     for (i, (start, _)) in runs.iter().enumerate() {
         let end = runs.get(i + 1).map_or(rows, |(s, _)| *s);
         row_keys.extend(std::iter::repeat_n(keys[i], end - start));
     }
-    (Int32Array::from(row_keys), values)
+    (Some(Int32Array::from(row_keys)), values)
 }
 
-fn per_run(runs: &[(usize, Container)], rows: usize, zeros: &Int32Array, f: fn(&Container) -> &Arc<str>) -> ArrayRef {
-    let (keys, values) = run_keys(runs, rows, zeros, |c| Some(f(c).as_ref()));
-    let values: StringArray = values.into_iter().collect();
-    Arc::new(DictionaryArray::<Int32Type>::new(keys, Arc::new(values)))
+/// Keys of zeros (None from `run_keys`) are taken from `zeros`, already
+/// checked.
+type Zeros = DictionaryArray<Int32Type>;
+
+fn per_run(runs: &[(usize, Container)], rows: usize, zeros: &Zeros, f: fn(&Container) -> &Arc<str>) -> ArrayRef {
+    let (keys, values) = run_keys(runs, rows, |c| Some(f(c).as_ref()));
+    let values: ArrayRef = Arc::new(values.into_iter().collect::<StringArray>());
+    match keys {
+        None => Arc::new(zeros.with_values(values)),
+        Some(keys) => Arc::new(DictionaryArray::<Int32Type>::new(keys, values)),
+    }
 }
 
 /// ContainerLogV2's `KubernetesMetadata`: JSON text per run, or null.
-fn kubernetes(runs: &[(usize, Container)], rows: usize, zeros: &Int32Array) -> ArrayRef {
-    let (keys, values) = run_keys(runs, rows, zeros, |c| c.kubernetes.as_deref());
+fn kubernetes(runs: &[(usize, Container)], rows: usize, zeros: &Zeros) -> ArrayRef {
+    let (keys, values) = run_keys(runs, rows, |c| c.kubernetes.as_deref());
+    let all_set = values.iter().all(Option::is_some);
+    if keys.is_none() && all_set {
+        let values: LargeStringArray = values.into_iter().map(|v| Some(v.unwrap_or(""))).collect();
+        return Arc::new(zeros.with_values(Arc::new(values)));
+    }
+    let keys = keys.unwrap_or_else(|| zeros.keys().clone());
     // A run without metadata has a null key (a null dynamic value).
-    let keys = if values.iter().all(Option::is_some) {
+    let keys = if all_set {
         keys
     } else {
         let valid: Vec<bool> = keys.values().iter().map(|&k| values[k as usize].is_some()).collect();
