@@ -113,7 +113,8 @@ impl ContainerRows {
 
         // One key array of zeros serves every column with one value; it is
         // checked against its dictionary once, not once per column.
-        let zeros = DictionaryArray::<Int32Type>::new(Int32Array::from(vec![0; rows]), Arc::new(StringArray::from(vec![""])));
+        let zeros =
+            DictionaryArray::<Int32Type>::new(Int32Array::from(vec![0; rows]), Arc::new(StringArray::from(vec![""])));
         let constant = |v: &str| -> ArrayRef { Arc::new(zeros.with_values(Arc::new(StringArray::from(vec![v])))) };
         let per_run = |f: fn(&Container) -> &Arc<str>| per_run(&runs, rows, &zeros, f);
         let empty = constant("");

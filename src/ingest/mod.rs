@@ -9,6 +9,7 @@
 pub mod capture;
 pub mod container_rows;
 pub mod cri;
+pub mod dict_chunk;
 pub mod docker;
 pub mod events;
 pub mod export;

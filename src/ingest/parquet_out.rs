@@ -22,6 +22,7 @@ use parquet::file::metadata::{PageIndexPolicy, ParquetMetaDataReader};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
 use crate::error::{Error, Result};
+use crate::ingest::dict_chunk;
 use crate::ingest::few_values::single_value;
 
 /// Rows per row group.
@@ -81,6 +82,7 @@ pub fn write_parquet(path: &Path, schema: &SchemaRef, batches: &[RecordBatch]) -
     let props = writer_properties(schema, &few_values);
     let writer = ArrowWriter::try_new(file, Arc::clone(schema), Some(props.clone())).map_err(pq)?;
     let (mut file_writer, _) = writer.into_serialized_writer().map_err(pq)?;
+    let columns: Vec<_> = (0..schema.fields().len()).map(|c| file_writer.schema_descr().column(c)).collect();
     let mut factories: Vec<Option<ArrowRowGroupWriterFactory>> = schema.fields().iter().map(|_| None).collect();
     for (index, group) in row_groups(batches).into_iter().enumerate() {
         let rows: usize = group.iter().map(|(_, _, n)| n).sum();
@@ -89,6 +91,12 @@ pub fn write_parquet(path: &Path, schema: &SchemaRef, batches: &[RecordBatch]) -
             let slices: Vec<ArrayRef> = group.iter().map(|&(b, off, n)| batches[b].column(col).slice(off, n)).collect();
             if let Some(value) = one_value(&slices) {
                 let (bytes, close) = constant_chunk(field, value, rows)?;
+                row_group.append_column(&bytes, close).map_err(pq)?;
+                continue;
+            }
+            if few_values[col]
+                && let Some((bytes, close)) = dict_chunk::encode(&columns[col], &slices)?
+            {
                 row_group.append_column(&bytes, close).map_err(pq)?;
                 continue;
             }
