@@ -89,7 +89,6 @@ pub fn encode(descr: &ColumnDescPtr, slices: &[ArrayRef]) -> Result<Option<(Byte
     let dict_spec = pages.write_page(dictionary_page).map_err(pq)?;
     let data_spec = pages.write_page(data_page).map_err(pq)?;
     pages.close().map_err(pq)?;
-    drop(pages);
     let bytes = Bytes::from(sink.into_inner().map_err(pq)?);
 
     let metadata = ColumnChunkMetaData::builder(Arc::clone(descr))
@@ -226,6 +225,7 @@ mod tests {
     use arrow::array::{Int32Array, LargeStringArray, StringArray};
     use arrow::datatypes::{Field, Schema};
     use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
+    use parquet::file::metadata::PageIndexPolicy;
 
     use crate::ingest::parquet_out::write_parquet;
 
@@ -258,7 +258,7 @@ mod tests {
         let path = dir.path().join("t.parquet");
         write_parquet(&path, &schema, &[batch(&first), batch(&second)]).unwrap();
         let file = std::fs::File::open(&path).unwrap();
-        let options = ArrowReaderOptions::new().with_page_index(true);
+        let options = ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Required);
         let reader = ParquetRecordBatchReaderBuilder::try_new_with_options(file, options).unwrap();
         assert_eq!(reader.schema().as_ref(), schema.as_ref());
         let chunk = reader.metadata().row_group(0).column(0);
