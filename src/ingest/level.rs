@@ -20,7 +20,9 @@ pub fn from_word(w: &str) -> Option<&'static str> {
     // packed into one integer and compared with the level words packed the
     // same way, without calls to `memcpy` or `memcmp` for a few bytes.
     let w = w.as_bytes();
-    if w.len() > MAX_WORD {
+    // Most words are no level word: the length and first letter tell.
+    let first_letter = |c: u8| 1u32 << (c.to_ascii_lowercase().wrapping_sub(b'a') & 31);
+    if !(3..=MAX_WORD).contains(&w.len()) || FIRST_LETTERS & first_letter(w[0]) == 0 {
         return None;
     }
     let mut key = (w.len() as u128) << 120;
@@ -32,6 +34,17 @@ pub fn from_word(w: &str) -> Option<&'static str> {
 
 /// The longest level word, "informational".
 const MAX_WORD: usize = 13;
+
+/// First letters of the level words, one bit per letter from `a`.
+const FIRST_LETTERS: u32 = {
+    let mut bits = 0u32;
+    let mut i = 0;
+    while i < LEVEL_WORDS.len() {
+        bits |= 1 << ((LEVEL_WORDS[i].0 as u8) - b'a');
+        i += 1;
+    }
+    bits
+};
 
 /// `w` as `from_word` packs it: its bytes, and its length in the top byte.
 const fn packed(w: &str) -> u128 {
