@@ -38,6 +38,17 @@ pub fn encode(descr: &ColumnDescPtr, slices: &[ArrayRef]) -> Result<Option<(Byte
     if rows.keys.is_empty() {
         return Ok(None);
     }
+    write(descr, &rows).map(Some)
+}
+
+/// The chunk of `rows` copies of `value` in column `descr` (a nullable
+/// text column).
+pub fn constant(descr: &ColumnDescPtr, value: &str, rows: usize) -> Result<(Bytes, ColumnCloseResult)> {
+    let rows = Rows { values: vec![value.as_bytes()], keys: Keys::Same(0, rows), defined: None, len: rows };
+    write(descr, &rows)
+}
+
+fn write(descr: &ColumnDescPtr, rows: &Rows) -> Result<(Bytes, ColumnCloseResult)> {
     let width = bits(rows.values.len() - 1);
 
     let mut dictionary = Vec::new();
@@ -59,7 +70,14 @@ pub fn encode(descr: &ColumnDescPtr, slices: &[ArrayRef]) -> Result<Option<(Byte
     data.extend_from_slice(&(levels.len() as u32).to_le_bytes());
     data.extend_from_slice(&levels);
     data.push(width);
-    bit_packed(rows.keys.iter().copied(), rows.keys.len(), width, &mut data);
+    match &rows.keys {
+        Keys::Each(keys) => bit_packed(keys.iter().copied(), keys.len(), width, &mut data),
+        Keys::Same(key, n) => {
+            // One RLE run: its length, then the key in a byte.
+            uleb128((*n as u64) << 1, &mut data);
+            data.push(*key as u8);
+        }
+    }
 
     let level = ZstdLevel::try_new(1).map_err(pq)?;
     let compress = |b: &[u8]| zstd::bulk::compress(b, 1).map(Bytes::from).map_err(pq);
@@ -117,22 +135,40 @@ pub fn encode(descr: &ColumnDescPtr, slices: &[ArrayRef]) -> Result<Option<(Byte
         column_index: None,
         offset_index: Some(offset_index),
     };
-    Ok(Some((bytes, close)))
+    Ok((bytes, close))
 }
 
-/// A row group's rows as keys into one merged dictionary.
+/// A row group's rows as keys into one dictionary.
 struct Rows<'a> {
     values: Vec<&'a [u8]>,
     /// Keys of the rows that are not null.
-    keys: Vec<u32>,
+    keys: Keys,
     /// Per row, whether it is not null; None when no row is.
     defined: Option<Vec<bool>>,
     len: usize,
 }
 
+enum Keys {
+    Each(Vec<u32>),
+    /// One key, this many times.
+    Same(u32, usize),
+}
+
+impl Keys {
+    fn is_empty(&self) -> bool {
+        match self {
+            Keys::Each(k) => k.is_empty(),
+            Keys::Same(_, n) => *n == 0,
+        }
+    }
+}
+
 impl<'a> Rows<'a> {
+    /// The slices' rows, when all are dictionary arrays of text; their
+    /// dictionaries merged.
     fn gather(slices: &'a [ArrayRef]) -> Option<Rows<'a>> {
-        let mut rows = Rows { values: Vec::new(), keys: Vec::new(), defined: None, len: 0 };
+        let mut rows = Rows { values: Vec::new(), keys: Keys::Each(Vec::new()), defined: None, len: 0 };
+        let mut merged_keys = Vec::new();
         for slice in slices {
             let dict: &DictionaryArray<Int32Type> = slice.as_dictionary_opt()?;
             let values = dict.values();
@@ -163,11 +199,12 @@ impl<'a> Rows<'a> {
             }
             for (i, &k) in keys.values().iter().enumerate() {
                 if keys.is_valid(i) {
-                    rows.keys.push(*to_merged.get(k as usize)?);
+                    merged_keys.push(*to_merged.get(k as usize)?);
                 }
             }
             rows.len += keys.len();
         }
+        rows.keys = Keys::Each(merged_keys);
         // The Parquet writer's dictionary holds at most what a page of
         // keys addresses in a byte; ours stays far below.
         (rows.values.len() <= 256).then_some(rows)

@@ -14,7 +14,7 @@ use arrow::array::{Array, ArrayRef, RecordBatch, new_null_array};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
 use bytes::Bytes;
-use parquet::arrow::ArrowWriter;
+use parquet::arrow::{ArrowSchemaConverter, ArrowWriter};
 use parquet::arrow::arrow_writer::{ArrowRowGroupWriterFactory, compute_leaves};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::column::writer::ColumnCloseResult;
@@ -197,8 +197,14 @@ fn constant_chunk(field: &FieldRef, value: Option<String>, rows: usize) -> Resul
 }
 
 fn encode_constant(field: &FieldRef, value: Option<&str>, rows: usize) -> Result<(Bytes, ColumnCloseResult)> {
-    // Written from a dictionary array, not `rows` copies of the text: the
-    // column chunk comes out the same (a dictionary array is stored as its
+    if let Some(v) = value
+        && is_text(field.data_type())
+    {
+        let descr = ArrowSchemaConverter::new().convert(&Schema::new(vec![Field::clone(field)])).map_err(pq)?.column(0);
+        return dict_chunk::constant(&descr, v, rows);
+    }
+    // Nulls, and values of other types: written from a dictionary array,
+    // not `rows` copies of the value (a dictionary array is stored as its
     // values' type).
     let array: ArrayRef = match value {
         None => new_null_array(field.data_type(), rows),
