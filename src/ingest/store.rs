@@ -64,14 +64,6 @@ pub struct Manifest {
     pub iis: crate::ingest::iis::FieldsState,
 }
 
-/// What a writer job did: rows of a table, and the batches it wrote,
-/// handed back to be freed by the thread that made them.
-struct Written {
-    table: String,
-    rows: u64,
-    spent: Vec<Vec<RecordBatch>>,
-}
-
 #[derive(Debug, Serialize, Deserialize)]
 struct Commit {
     run: String,
@@ -98,7 +90,7 @@ impl Manifest {
 
 /// Parquet files being written in the background, committed together.
 struct Group {
-    writers: Vec<Pending<Result<Written>>>,
+    writers: Vec<Pending<Result<(String, u64)>>>,
     commit: Commit,
 }
 
@@ -107,7 +99,7 @@ pub struct Store {
     run: String,
     staging: PathBuf,
     moves: Vec<(PathBuf, PathBuf)>,
-    writers: Vec<Pending<Result<Written>>>,
+    writers: Vec<Pending<Result<(String, u64)>>>,
     workers: Workers,
     /// The previous checkpoint, still being written while reading goes on.
     in_flight: Option<Group>,
@@ -207,12 +199,10 @@ impl Store {
         let (schema, table) = (Arc::clone(schema), table.to_string());
         self.writers.push(self.workers.submit(move || {
             let mut rows = 0;
-            let mut spent = Vec::new();
             for (staged, batches, sort) in files {
                 rows += batches.iter().map(RecordBatch::num_rows).sum::<usize>() as u64;
                 if !sort {
                     write_parquet(&staged, &schema, &batches)?;
-                    spent.push(batches);
                     continue;
                 }
                 let plain = batches.iter().map(|b| as_table_batch(&schema, b)).collect::<Result<Vec<_>>>()?;
@@ -222,7 +212,7 @@ impl Store {
                 let batch = sort_by_time(batch)?;
                 write_parquet(&staged, &schema, std::slice::from_ref(&batch))?;
             }
-            Ok(Written { table, rows, spent })
+            Ok((table, rows))
         }));
         Ok(())
     }
@@ -260,8 +250,8 @@ impl Store {
     }
 
     /// Waits for the files of the last checkpoint and commits them; called
-    /// before the next checkpoint's buffers are taken, so that these are
-    /// made from the memory just freed instead of pages faulted in anew.
+    /// before the next checkpoint's buffers are taken, so that these reuse
+    /// the memory of the rows just written instead of adding to the peak.
     pub fn settle(&mut self) -> Result<Vec<(String, u64)>> {
         self.complete_in_flight()
     }
@@ -270,22 +260,13 @@ impl Store {
         let Some(group) = self.in_flight.take() else { return Ok(Vec::new()) };
         let mut rows = Vec::new();
         let mut failure = None;
-        let mut spent = Vec::new();
         for w in group.writers {
             match w.wait() {
-                Some(Ok(w)) => {
-                    rows.push((w.table, w.rows));
-                    spent.push(w.spent);
-                }
+                Some(Ok(r)) => rows.push(r),
                 Some(Err(e)) => failure = Some(e),
                 None => failure = Some(Error::io("a Parquet writer thread failed")),
             }
         }
-        // Freed here, by the thread that allocated them: the allocator then
-        // hands the same pages to the next buffers (a free from a writer
-        // thread left them to that thread, and fresh pages cost a fault
-        // and zeroing each).
-        drop(spent);
         if let Some(e) = failure {
             return Err(e);
         }
