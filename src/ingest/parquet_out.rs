@@ -3,7 +3,8 @@
 //! (most columns of a container log: its id, image, name, computer,
 //! source system) is copied in already encoded — one dictionary entry and
 //! a run of zero keys, made once per value and row count — instead of
-//! encoding and compressing the same text once per row.
+//! encoding and compressing the same text once per row. Columns of a few
+//! values are written from their dictionary keys (`dict_chunk`).
 
 use std::collections::HashMap;
 use std::fs::File;

@@ -213,7 +213,7 @@ impl Sink {
     /// The final checkpoint: everything written and committed.
     pub fn finish(&mut self) -> Result<()> {
         self.checkpoint()?;
-        let done = self.store.finish()?;
+        let done = self.store.settle()?;
         self.count(done);
         Ok(())
     }

@@ -244,14 +244,10 @@ impl Store {
         Ok(done)
     }
 
-    /// Waits for the last checkpoint's files and commits them.
-    pub fn finish(&mut self) -> Result<Vec<(String, u64)>> {
-        self.complete_in_flight()
-    }
-
-    /// Waits for the files of the last checkpoint and commits them; called
-    /// before the next checkpoint's buffers are taken, so that these reuse
-    /// the memory of the rows just written instead of adding to the peak.
+    /// Waits for the last checkpoint's files and commits them: at the end,
+    /// and before the next checkpoint's buffers are taken, so that these
+    /// reuse the memory of the rows just written instead of adding to the
+    /// peak.
     pub fn settle(&mut self) -> Result<Vec<(String, u64)>> {
         self.complete_in_flight()
     }
