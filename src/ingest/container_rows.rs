@@ -30,7 +30,7 @@ pub struct Line<'a> {
     pub text: &'a str,
     /// ContainerLogV2's `LogMessage`.
     pub message: Message<'a>,
-    pub level: &'a str,
+    pub level: &'static str,
 }
 
 pub struct ContainerRows {
@@ -75,7 +75,12 @@ impl ContainerRows {
             self.runs.push((self.rows, c.clone()));
         }
         self.times.append_option(line.time);
-        self.bytes += self.stream.push(Some(line.stream)) + self.level.push(Some(line.level));
+        let stream = match line.stream.as_bytes() {
+            b"stdout" => self.stream.push_static("stdout"),
+            b"stderr" => self.stream.push_static("stderr"),
+            _ => self.stream.push(Some(line.stream)),
+        };
+        self.bytes += stream + self.level.push_static(line.level);
         self.text.append_value(line.text);
         line.message.append_to(&mut self.message);
         self.bytes += 8 + line.text.len() + line.message.json_len() + 12;

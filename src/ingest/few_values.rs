@@ -24,6 +24,11 @@ pub struct FewValues<O: OffsetSizeTrait> {
     /// Rows whose value is null (only dynamic columns have them).
     nulls: Vec<usize>,
     last: Option<i32>,
+    /// Keys of values pushed as `&'static str` (streams, levels), by the
+    /// text's address and length: the same text pushed again is known
+    /// without comparing bytes. Static text is never freed, so its address
+    /// cannot come to hold other text.
+    static_keys: Vec<((usize, usize), i32)>,
     /// Set once the batch has too many distinct values.
     plain: Option<GenericByteBuilder<GenericStringType<O>>>,
     /// Size of the last plain batch, to pre-size the next one.
@@ -37,6 +42,7 @@ impl<O: OffsetSizeTrait> Default for FewValues<O> {
             keys: Vec::new(),
             nulls: Vec::new(),
             last: None,
+            static_keys: Vec::new(),
             plain: None,
             plain_hint: (0, 0),
         }
@@ -49,6 +55,24 @@ impl<O: OffsetSizeTrait> FewValues<O> {
             Some(b) => b.len(),
             None => self.keys.len(),
         }
+    }
+
+    /// `push` for text that lives as long as the program.
+    pub fn push_static(&mut self, value: &'static str) -> usize {
+        let at = (value.as_ptr() as usize, value.len());
+        if let Some(&(_, k)) = self.static_keys.iter().find(|(a, _)| *a == at) {
+            self.keys.push(k);
+            self.last = Some(k);
+            return 4;
+        }
+        let bytes = self.push(Some(value));
+        // `last` is now this value's key, unless the column went plain.
+        if self.plain.is_none()
+            && let Some(k) = self.last
+        {
+            self.static_keys.push((at, k));
+        }
+        bytes
     }
 
     /// Appends a row; returns the bytes it adds to the batch.
@@ -105,6 +129,7 @@ impl<O: OffsetSizeTrait> FewValues<O> {
         self.keys.clear();
         self.nulls.clear();
         self.last = None;
+        self.static_keys.clear();
     }
 
     /// The column so far (a dictionary array, or a plain string array once
@@ -197,6 +222,42 @@ mod tests {
         assert!(matches!(a.data_type(), DataType::Dictionary(..)));
         assert_eq!(single_value(&a), Some(Some("c0ffee".to_string())));
         assert_eq!(plain(&a), vec![Some("c0ffee".to_string()); 5]);
+    }
+
+    /// Static and borrowed text, nulls and a column going plain mix and
+    /// still give each row its own value.
+    #[test]
+    fn static_text_known_by_address_keeps_its_rows() {
+        let mut b = FewValues::<i32>::default();
+        let owned = String::from("stderr");
+        let mut expected = Vec::new();
+        for i in 0..40 {
+            let v = match i % 5 {
+                0 | 1 => Some("stdout"),
+                2 => Some("stderr"),
+                3 => Some(owned.as_str()),
+                _ => None,
+            };
+            match v {
+                Some("stdout") => b.push_static("stdout"),
+                Some("stderr") if i % 5 == 2 => b.push_static("stderr"),
+                v => b.push(v),
+            };
+            expected.push(v.map(str::to_string));
+        }
+        assert_eq!(plain(&b.finish()), expected);
+        // Past the dictionary's limit the column goes plain, and static text
+        // pushed afterwards still lands in it.
+        let mut expected = Vec::new();
+        for i in 0..=MAX_VALUES {
+            let v = format!("v{i}");
+            b.push(Some(&v));
+            expected.push(Some(v));
+        }
+        b.push_static("stdout");
+        b.push_static("stdout");
+        expected.extend([Some("stdout".to_string()), Some("stdout".to_string())]);
+        assert_eq!(plain(&b.finish()), expected);
     }
 
     #[test]
