@@ -29,15 +29,12 @@ use crate::error::{Error, Result};
 const RUN_VALUES: usize = 63 * 8;
 
 /// The chunk of `slices` (together one row group) in column `descr`, or
-/// None when they are not all dictionary arrays of text.
+/// None when they are not all dictionary arrays of text, or all null.
 pub fn encode(descr: &ColumnDescPtr, slices: &[ArrayRef]) -> Result<Option<(Bytes, ColumnCloseResult)>> {
     if descr.max_def_level() != 1 || descr.max_rep_level() != 0 {
         return Ok(None);
     }
     let Some(rows) = Rows::gather(slices) else { return Ok(None) };
-    if rows.keys.is_empty() {
-        return Ok(None);
-    }
     write(descr, &rows).map(Some)
 }
 
@@ -154,18 +151,9 @@ enum Keys {
     Same(u32, usize),
 }
 
-impl Keys {
-    fn is_empty(&self) -> bool {
-        match self {
-            Keys::Each(k) => k.is_empty(),
-            Keys::Same(_, n) => *n == 0,
-        }
-    }
-}
-
 impl<'a> Rows<'a> {
-    /// The slices' rows, when all are dictionary arrays of text; their
-    /// dictionaries merged.
+    /// The slices' rows, when all are dictionary arrays of text and some
+    /// row is not null; their dictionaries merged.
     fn gather(slices: &'a [ArrayRef]) -> Option<Rows<'a>> {
         let mut rows = Rows { values: Vec::new(), keys: Keys::Each(Vec::new()), defined: None, len: 0 };
         let mut merged_keys = Vec::new();
@@ -204,10 +192,11 @@ impl<'a> Rows<'a> {
             }
             rows.len += keys.len();
         }
+        let some_value = !merged_keys.is_empty();
         rows.keys = Keys::Each(merged_keys);
-        // The Parquet writer's dictionary holds at most what a page of
-        // keys addresses in a byte; ours stays far below.
-        (rows.values.len() <= 256).then_some(rows)
+        // Keys are written in at most a byte each; few-valued columns stay
+        // far below that.
+        (some_value && rows.values.len() <= 256).then_some(rows)
     }
 }
 
@@ -310,6 +299,8 @@ mod tests {
         let descr = parquet::arrow::ArrowSchemaConverter::new().convert(&schema).unwrap().column(0);
         let plain: ArrayRef = Arc::new(StringArray::from(vec!["a"]));
         assert!(encode(&descr, &[plain]).unwrap().is_none());
+        let all_null = dict(vec![None, None], Arc::new(LargeStringArray::from(vec!["x"])));
+        assert!(encode(&descr, &[all_null]).unwrap().is_none());
     }
 
     #[test]

@@ -21,68 +21,81 @@ pub fn from_word(w: &str) -> Option<&'static str> {
     // same way, without calls to `memcpy` or `memcmp` for a few bytes.
     let w = w.as_bytes();
     // Most words are no level word: the length and first letter tell.
-    let first_letter = |c: u8| 1u32 << (c.to_ascii_lowercase().wrapping_sub(b'a') & 31);
-    if !(3..=MAX_WORD).contains(&w.len()) || FIRST_LETTERS & first_letter(w[0]) == 0 {
+    if !(WORDS.shortest..=WORDS.longest).contains(&w.len()) || WORDS.first_letters & first_letter(w[0]) == 0 {
         return None;
     }
-    let mut key = (w.len() as u128) << 120;
-    for (i, &c) in w.iter().enumerate() {
-        key |= u128::from(c.to_ascii_lowercase()) << (8 * i);
-    }
+    let key = packed(w);
     LEVEL_WORDS.iter().find(|(k, _)| *k == key).map(|&(_, level)| level)
 }
 
-/// The longest level word, "informational".
-const MAX_WORD: usize = 13;
-
-/// First letters of the level words, one bit per letter from `a`.
-const FIRST_LETTERS: u32 = {
-    let mut bits = 0u32;
+/// A word of at most 15 bytes as one integer: its bytes lower-cased, and
+/// its length in the top byte.
+const fn packed(w: &[u8]) -> u128 {
+    let mut key = (w.len() as u128) << 120;
     let mut i = 0;
-    while i < LEVEL_WORDS.len() {
-        bits |= 1 << ((LEVEL_WORDS[i].0 as u8) - b'a');
-        i += 1;
-    }
-    bits
-};
-
-/// `w` as `from_word` packs it: its bytes, and its length in the top byte.
-const fn packed(w: &str) -> u128 {
-    let b = w.as_bytes();
-    let mut key = (b.len() as u128) << 120;
-    let mut i = 0;
-    while i < b.len() {
-        key |= (b[i] as u128) << (8 * i);
+    while i < w.len() {
+        key |= (w[i].to_ascii_lowercase() as u128) << (8 * i);
         i += 1;
     }
     key
 }
 
+/// One bit per letter from `a` (other bytes map somewhere in the 32 bits,
+/// which only lets them through to the full comparison).
+const fn first_letter(c: u8) -> u32 {
+    1 << (c.to_ascii_lowercase().wrapping_sub(b'a') & 31)
+}
+
+/// What the level words have in common, to turn other words away early.
+struct WordShape {
+    shortest: usize,
+    longest: usize,
+    first_letters: u32,
+}
+
+const WORDS: WordShape = {
+    let mut shape = WordShape { shortest: usize::MAX, longest: 0, first_letters: 0 };
+    let mut i = 0;
+    while i < LEVEL_WORDS.len() {
+        let key = LEVEL_WORDS[i].0;
+        let len = (key >> 120) as usize;
+        if len < shape.shortest {
+            shape.shortest = len;
+        }
+        if len > shape.longest {
+            shape.longest = len;
+        }
+        shape.first_letters |= first_letter(key as u8);
+        i += 1;
+    }
+    shape
+};
+
 const LEVEL_WORDS: [(u128, &str); 24] = [
-    (packed("crit"), "CRITICAL"),
-    (packed("critical"), "CRITICAL"),
-    (packed("fatal"), "CRITICAL"),
-    (packed("panic"), "CRITICAL"),
-    (packed("emerg"), "CRITICAL"),
-    (packed("emergency"), "CRITICAL"),
-    (packed("alert"), "CRITICAL"),
-    (packed("err"), "ERROR"),
-    (packed("error"), "ERROR"),
-    (packed("eror"), "ERROR"),
-    (packed("severe"), "ERROR"),
-    (packed("warn"), "WARNING"),
-    (packed("warning"), "WARNING"),
-    (packed("info"), "INFO"),
-    (packed("information"), "INFO"),
-    (packed("informational"), "INFO"),
-    (packed("notice"), "INFO"),
-    (packed("debug"), "DEBUG"),
-    (packed("dbug"), "DEBUG"),
-    (packed("verbose"), "DEBUG"),
-    (packed("fine"), "DEBUG"),
-    (packed("trace"), "TRACE"),
-    (packed("trce"), "TRACE"),
-    (packed("finest"), "TRACE"),
+    (packed(b"crit"), "CRITICAL"),
+    (packed(b"critical"), "CRITICAL"),
+    (packed(b"fatal"), "CRITICAL"),
+    (packed(b"panic"), "CRITICAL"),
+    (packed(b"emerg"), "CRITICAL"),
+    (packed(b"emergency"), "CRITICAL"),
+    (packed(b"alert"), "CRITICAL"),
+    (packed(b"err"), "ERROR"),
+    (packed(b"error"), "ERROR"),
+    (packed(b"eror"), "ERROR"),
+    (packed(b"severe"), "ERROR"),
+    (packed(b"warn"), "WARNING"),
+    (packed(b"warning"), "WARNING"),
+    (packed(b"info"), "INFO"),
+    (packed(b"information"), "INFO"),
+    (packed(b"informational"), "INFO"),
+    (packed(b"notice"), "INFO"),
+    (packed(b"debug"), "DEBUG"),
+    (packed(b"dbug"), "DEBUG"),
+    (packed(b"verbose"), "DEBUG"),
+    (packed(b"fine"), "DEBUG"),
+    (packed(b"trace"), "TRACE"),
+    (packed(b"trce"), "TRACE"),
+    (packed(b"finest"), "TRACE"),
 ];
 
 /// Numeric levels of bunyan/pino-style JSON logs.
